@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Engine modules do heavy math in Swift loops; debug builds run those ~1000× slower,
+/// so they are always optimised (the tests exercise them on real models).
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
+let package = Package(
+    name: "lmdbg",
+    products: [
+        .executable(name: "lmdbg", targets: ["lmdbg"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+
+        // Protocol side: JSON-RPC ← protocol types ← server.
+        .target(name: "JSONRPC", dependencies: ["CJansson"]),
+        .target(name: "LMDebugProtocol", dependencies: ["JSONRPC"]),
+
+        // Engine side: tensors ← model files / tokenizer ← transformer ← debugger.
+        .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: optimised),
+        .target(name: "ModelFiles", dependencies: ["Tensors"], swiftSettings: optimised),
+        .target(name: "Tokenizers", dependencies: ["ModelFiles"], swiftSettings: optimised),
+        .target(name: "Transformer", dependencies: ["Tensors", "ModelFiles", "Tokenizers"], swiftSettings: optimised),
+        .target(name: "Debugger", dependencies: ["Transformer"]),
+
+        // Where the two meet.
+        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger"]),
+        .executableTarget(name: "lmdbg", dependencies: [
+            "LMDebugServer", "Transformer", "ModelFiles", "Tokenizers",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimised),
+
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

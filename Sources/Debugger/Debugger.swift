@@ -1,0 +1,1 @@
+// Debugger: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// LMDebugProtocol: see docs/architecture.md.

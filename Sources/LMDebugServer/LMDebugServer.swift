@@ -1,0 +1,1 @@
+// LMDebugServer: see docs/architecture.md.

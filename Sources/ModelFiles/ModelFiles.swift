@@ -1,0 +1,1 @@
+// ModelFiles: see docs/architecture.md.

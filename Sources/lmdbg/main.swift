@@ -1,0 +1,1 @@
+// lmdbg: see README.md.
