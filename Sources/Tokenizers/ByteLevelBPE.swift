@@ -9,15 +9,15 @@ final class ByteLevelBPE: TokenizerModel {
     private let cache = WordCache()
 
     /// `index` maps each token, as HF spells it (see `spelledVocabulary`), to its id.
-    init(vocabulary: TokenizerVocabulary, index: [String: Int32]) throws {
-        byteTokens = ByteLevel.scalarForByte.map { index[String($0)] ?? -1 }
+    init(vocabulary: TokenizerVocabulary, index: [ExactString: Int32]) throws {
+        byteTokens = ByteLevel.scalarForByte.map { index[ExactString(String($0))] ?? -1 }
         tokenBytes = vocabulary.tokens.map { ByteLevel.bytes(spelledBy: $0) ?? Array($0.utf8) }
         rules = MergeTable(capacity: vocabulary.merges.count)
         for (rank, merge) in vocabulary.merges.enumerated() {
             let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2,
-                  let left = index[String(parts[0])], let right = index[String(parts[1])],
-                  let result = index[String(parts[0] + parts[1])]
+                  let left = index[ExactString(String(parts[0]))], let right = index[ExactString(String(parts[1]))],
+                  let result = index[ExactString(String(parts[0] + parts[1]))]
             else { throw TokenizerError.invalidMerge(merge) }
             rules.insert(left: left, right: right, merge: Merge(rank: Int32(rank), result: result))
         }
@@ -25,12 +25,12 @@ final class ByteLevelBPE: TokenizerModel {
 
     /// The vocabulary keyed as HF keys it: tokens using characters outside the byte-level alphabet
     /// are respelled in it (later duplicates win).
-    static func spelledVocabulary(_ tokens: [String]) -> [String: Int32] {
-        var index: [String: Int32] = [:]
+    static func spelledVocabulary(_ tokens: [String]) -> [ExactString: Int32] {
+        var index: [ExactString: Int32] = [:]
         index.reserveCapacity(tokens.count)
         for (id, token) in tokens.enumerated() {
             let spelled = ByteLevel.bytes(spelledBy: token) == nil ? ByteLevel.spell(token.utf8) : token
-            index[spelled] = Int32(id)
+            index[ExactString(spelled)] = Int32(id)
         }
         return index
     }
@@ -38,7 +38,7 @@ final class ByteLevelBPE: TokenizerModel {
     func encode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into output: inout [Int32]) {
         GPT2PreTokenizer.split(bytes, range) { word in
             let wordBytes = UnsafeBufferPointer(rebasing: bytes[word])
-            let key = String(decoding: wordBytes, as: UTF8.self)
+            let key = ExactString(String(decoding: wordBytes, as: UTF8.self))
             if let ids = cache.ids(for: key) {
                 output.append(contentsOf: ids)
                 return

@@ -28,7 +28,7 @@ public final class Tokenizer: Sendable {
         }
         let namedSpecials = [vocabulary.bosID, vocabulary.eosID, vocabulary.unknownID, vocabulary.paddingID].compactMap { $0 }
 
-        let index: [String: Int32]
+        let index: [ExactString: Int32]
         var specials: [Int32]
         switch vocabulary.model {
         case "gpt2":
@@ -48,7 +48,7 @@ public final class Tokenizer: Sendable {
         }
         specials += namedSpecials
         let userDefined = tokens.indices.filter {
-            vocabulary.type(of: $0) == .userDefined && index[tokens[$0]] != nil
+            vocabulary.type(of: $0) == .userDefined && index[ExactString(tokens[$0])] != nil
         }.map { Int32($0) }
 
         vocabularySize = tokens.count

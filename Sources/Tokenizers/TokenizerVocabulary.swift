@@ -66,8 +66,6 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case unsupportedPreTokenizer(String)
     /// A SentencePiece vocabulary of a model family this module does not know how to read.
     case unsupportedArchitecture(String)
-    /// A required GGUF key is absent or has the wrong type.
-    case missingKey(String)
     /// A merge that is not two tokens of the vocabulary joining into a third.
     case invalidMerge(String)
     /// A special token id outside the vocabulary.
@@ -80,7 +78,6 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case .unsupportedModel(let name): "unsupported tokenizer model \"\(name)\""
         case .unsupportedPreTokenizer(let name): "unsupported pre-tokenizer \"\(name)\""
         case .unsupportedArchitecture(let name): "unsupported architecture \"\(name)\" for a SentencePiece tokenizer"
-        case .missingKey(let key): "missing or mistyped tokenizer key \(key)"
         case .invalidMerge(let merge): "invalid merge \"\(merge)\""
         case .tokenIDOutOfRange(let name, let id): "\(name) \(id) is outside the vocabulary"
         case .missingToken(let token): "the vocabulary has no token \"\(token)\""
