@@ -1,23 +1,41 @@
 import Foundation
+import ModelFiles
 import Tensors
+import Tokenizers
 
 /// A loaded model: configuration, weights and the hook points its forward pass offers.
 /// `forward` may run on several threads at once, each with its own `KVCache`.
 public final class LanguageModel: @unchecked Sendable {
     public let config: ModelConfig
     public let weights: ModelWeights
+    public let tokenizer: Tokenizer
     /// Every hook point of this model, in the order the forward pass reaches them.
     public let hookPoints: [HookPoint]
 
     private let spareActivations = NSLock()
     private var activationPool: [Activations] = []
 
-    public init(config: ModelConfig, weights: ModelWeights) {
+    public init(config: ModelConfig, weights: ModelWeights, tokenizer: Tokenizer) {
         self.config = config
         self.weights = weights
+        self.tokenizer = tokenizer
         hookPoints = [.embed]
             + (0..<config.layerCount).flatMap { layer in HookPoint.BlockHook.allCases.map { .block(layer, $0) } }
             + [.lnFinalScale, .lnFinalNormalized, .logits]
+    }
+
+    /// Loads a GGUF model: configuration, tokenizer, and weights dequantized to float32.
+    /// `progress` is called as the weights load, with the fraction done and the tensor just read.
+    /// A file of another architecture throws `TransformerError.unsupportedArchitecture` naming it.
+    public static func load(_ url: URL, progress: ((Double, String) -> Void)? = nil) throws -> LanguageModel {
+        let file = try GGUFFile(contentsOf: url)
+        let config = try ModelConfig(gguf: file)
+        let tokenizer = try Tokenizer(gguf: file)
+        let weights: ModelWeights
+        switch config.architecture {
+        case .llama: weights = try ModelWeights.loadLlama(from: file, config: config, progress: progress)
+        }
+        return LanguageModel(config: config, weights: weights, tokenizer: tokenizer)
     }
 
     /// An empty cache for this model.

@@ -1,3 +1,4 @@
+import ModelFiles
 import Tensors
 
 /// An immutable float32 weight in memory the forward pass can read by pointer without copying.
@@ -7,12 +8,23 @@ public final class Parameter: @unchecked Sendable {
     /// Row-major, `count` floats; never written after `init`.
     public let pointer: UnsafePointer<Float>
 
-    public init(_ tensor: Tensor) {
-        let storage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, tensor.count))
-        tensor.data.withUnsafeBufferPointer { storage.initialize(from: $0.baseAddress!, count: $0.count) }
-        shape = tensor.shape
-        count = tensor.count
+    /// A weight of `shape` whose values `fill` writes.
+    public init(shape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        let count = shape.reduce(1, *)
+        let storage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        do {
+            try fill(UnsafeMutableBufferPointer(start: storage, count: count))
+        } catch {
+            storage.deallocate()
+            throw error
+        }
+        self.shape = shape
+        self.count = count
         pointer = UnsafePointer(storage)
+    }
+
+    public convenience init(_ tensor: Tensor) {
+        self.init(shape: tensor.shape) { storage in _ = storage.update(fromContentsOf: tensor.data) }
     }
 
     deinit { UnsafeMutablePointer(mutating: pointer).deallocate() }
@@ -53,46 +65,56 @@ public struct ModelWeights: Sendable {
     /// W_U as `[vocab, d_model]`; the token embedding when the model ties them.
     public var unembedding: Parameter
 
-    /// The GGUF tensor names of a LLaMA model, in the order they are loaded.
-    static func llamaTensorNames(layerCount: Int) -> [String] {
-        ["token_embd.weight"]
-            + (0..<layerCount).flatMap { layer in
-                ["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output",
-                 "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"].map { "blk.\(layer).\($0).weight" }
-            }
-            + ["output_norm.weight"]
-    }
-
-    /// Loads a LLaMA model's weights through `tensor(name)`, checking each shape against `config`.
-    /// `hasOutput` says whether the file has its own `output.weight` (otherwise W_U is tied to W_E).
-    /// `progress` gets the fraction done and the name of the tensor just loaded.
+    /// Loads a LLaMA model's weights from `file`, dequantizing each to float32 and checking its shape
+    /// against `config`. W_U is `output.weight` if the file has one, else tied to W_E.
+    /// `progress` gets the fraction of elements done and the name of the tensor just loaded.
     static func loadLlama(
-        config: ModelConfig, hasOutput: Bool,
-        tensor: (String) throws -> Tensor, progress: ((Double, String) -> Void)?
+        from file: GGUFFile, config c: ModelConfig, progress: ((Double, String) -> Void)?
     ) throws -> ModelWeights {
-        let total = Double(llamaTensorNames(layerCount: config.layerCount).count + (hasOutput ? 1 : 0))
-        var loaded = 0.0
-        func read(_ name: String, _ shape: [Int]) throws -> Tensor {
-            let value = try tensor(name)
-            guard value.shape == shape else {
-                throw TransformerError.weightShape(tensor: name, expected: shape, found: value.shape)
+        let hasOutput = file.tensorInfo(named: "output.weight") != nil
+        let layerNames = ["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"]
+        let names = ["token_embd.weight", "output_norm.weight"] + (hasOutput ? ["output.weight"] : [])
+            + (0..<c.layerCount).flatMap { l in layerNames.map { "blk.\(l).\($0).weight" } }
+        let totalElements = Double(names.compactMap { file.tensorInfo(named: $0)?.elementCount }.reduce(0, +))
+        var loadedElements = 0.0
+
+        /// Dequantizes `name` ([rows, columns] or [count]) into a new parameter through `arrange`,
+        /// which copies the file's row order into the parameter's.
+        func load(_ name: String, _ shape: [Int],
+                  arrange: ((UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void)? = nil
+        ) throws -> Parameter {
+            guard let info = file.tensorInfo(named: name) else { throw ModelFileError.missingTensor(name) }
+            guard info.shape == shape else {
+                throw TransformerError.weightShape(tensor: name, expected: shape, found: info.shape)
             }
-            loaded += 1
-            progress?(loaded / total, name)
-            return value
+            let parameter = try Parameter(shape: shape) { storage in
+                if let arrange {
+                    let fileOrder = UnsafeMutableBufferPointer<Float>.allocate(capacity: storage.count)
+                    defer { fileOrder.deallocate() }
+                    try file.dequantize(info, into: fileOrder)
+                    arrange(fileOrder, storage)
+                } else {
+                    try file.dequantize(info, into: storage)
+                }
+            }
+            loadedElements += Double(info.elementCount)
+            progress?(loadedElements / totalElements, name)
+            return parameter
         }
-        func load(_ name: String, _ shape: [Int]) throws -> Parameter { Parameter(try read(name, shape)) }
-        let c = config
+        func rotaryRows(heads: Int) -> (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void {
+            { fileOrder, storage in
+                unpermuteRotaryRows(fileOrder, into: storage, heads: heads, columns: c.modelDim)
+            }
+        }
+
         let embedding = try load("token_embd.weight", [c.vocabularySize, c.modelDim])
         var layers: [LayerWeights] = []
         for l in 0..<c.layerCount {
             let prefix = "blk.\(l)."
             layers.append(LayerWeights(
                 attentionNorm: try load(prefix + "attn_norm.weight", [c.modelDim]),
-                query: Parameter(unpermuteRotaryRows(
-                    try read(prefix + "attn_q.weight", [c.qDim, c.modelDim]), heads: c.headCount)),
-                key: Parameter(unpermuteRotaryRows(
-                    try read(prefix + "attn_k.weight", [c.kvDim, c.modelDim]), heads: c.kvHeadCount)),
+                query: try load(prefix + "attn_q.weight", [c.qDim, c.modelDim], arrange: rotaryRows(heads: c.headCount)),
+                key: try load(prefix + "attn_k.weight", [c.kvDim, c.modelDim], arrange: rotaryRows(heads: c.kvHeadCount)),
                 value: try load(prefix + "attn_v.weight", [c.kvDim, c.modelDim]),
                 output: try load(prefix + "attn_output.weight", [c.modelDim, c.qDim]),
                 mlpNorm: try load(prefix + "ffn_norm.weight", [c.modelDim]),
@@ -107,22 +129,20 @@ public struct ModelWeights: Sendable {
 
     /// Undoes llama.cpp's Q/K row permutation. Its converter interleaves each head's two halves so that
     /// RoPE can rotate adjacent pairs: GGUF row 2j+s of a head is HF row s·d_head/2 + j.
-    /// weight: [heads · d_head, in] → the same shape, rows in HF order.
-    static func unpermuteRotaryRows(_ weight: Tensor, heads: Int) -> Tensor {
-        let rows = weight.shape[0], columns = weight.shape[1]
-        let headDim = rows / heads, half = headDim / 2
-        var result = Tensor(zeros: weight.shape)
+    /// fileOrder, hfOrder: [heads · d_head, columns].
+    static func unpermuteRotaryRows(
+        _ fileOrder: UnsafeMutableBufferPointer<Float>, into hfOrder: UnsafeMutableBufferPointer<Float>,
+        heads: Int, columns: Int
+    ) {
+        let headDim = fileOrder.count / columns / heads, half = headDim / 2
         for head in 0..<heads {
             for j in 0..<half {
                 for s in 0..<2 {
-                    let ggufRow = head * headDim + 2 * j + s
-                    let hfRow = head * headDim + s * half + j
-                    result.data.replaceSubrange(
-                        hfRow * columns..<(hfRow + 1) * columns,
-                        with: weight.data[ggufRow * columns..<(ggufRow + 1) * columns])
+                    let fileRow = head * headDim + 2 * j + s, hfRow = head * headDim + s * half + j
+                    (hfOrder.baseAddress! + hfRow * columns)
+                        .update(from: fileOrder.baseAddress! + fileRow * columns, count: columns)
                 }
             }
         }
-        return result
     }
 }

@@ -1,4 +1,5 @@
 import Tensors
+import Tokenizers
 @testable import Transformer
 
 /// A plain forward pass from scratch, built on the reference kernels and written independently of the
@@ -122,7 +123,8 @@ func randomModel(seed: UInt64 = 42) -> LanguageModel {
     let embedding = parameter([c.vocabularySize, c.modelDim], scale: 1)
     let weights = ModelWeights(tokenEmbedding: embedding, layers: layers,
                                finalNorm: parameter([c.modelDim], offset: 1), unembedding: embedding)
-    return LanguageModel(config: config, weights: weights)
+    let tokenizer = try! Tokenizer(vocabulary: TokenizerVocabulary(model: "gpt2", tokens: (0..<50).map { "t\($0)" }))
+    return LanguageModel(config: config, weights: weights, tokenizer: tokenizer)
 }
 
 /// Records copies of the activations it is shown, and optionally edits them first.
