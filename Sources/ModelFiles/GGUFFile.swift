@@ -177,7 +177,7 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// An integer entry of any width.
-    public func int(forKey key: String) throws -> Int { try typed(key, "an integer", \.int) }
+    public func int(forKey key: String) throws -> Int { try typed(key, "an integer that fits in Int", \.int) }
     /// A float32 or float64 entry.
     public func float(forKey key: String) throws -> Float { try typed(key, "a float", \.float) }
     public func bool(forKey key: String) throws -> Bool { try typed(key, "a bool", \.bool) }
