@@ -101,8 +101,7 @@ public final class GGUFFile: @unchecked Sendable {
         }
         tensorIndex = index
 
-        let (paddedEnd, overflow) = cursor.offset.addingReportingOverflow(alignment - 1)
-        dataOffset = overflow ? Int.max : paddedEnd / alignment * alignment
+        dataOffset = roundedUp(cursor.offset, to: alignment)
         tensors = try Self.place(rawInfos, dataOffset: dataOffset, alignment: alignment, fileSize: file.bytes.count)
     }
 
@@ -214,25 +213,22 @@ public final class GGUFFile: @unchecked Sendable {
         _ infos: [(name: String, dimensions: [Int], type: GGMLType, relativeOffset: UInt64, byteCount: Int)],
         dataOffset: Int, alignment: Int, fileSize: Int
     ) throws -> [GGUFTensorInfo] {
-        var packedSize: UInt64 = 0
-        for info in infos {
-            let padded = (UInt64(info.byteCount) + UInt64(alignment) - 1) / UInt64(alignment) * UInt64(alignment)
-            packedSize = packedSize.addingReportingOverflow(padded).overflow ? UInt64.max : packedSize + padded
-        }
+        let packedSize = infos.reduce(0) { saturatingSum($0, roundedUp($1.byteCount, to: alignment)) }
+        let available = max(0, fileSize - dataOffset)
         return try infos.map { info in
-            let (relativeEnd, overflow) = info.relativeOffset.addingReportingOverflow(UInt64(info.byteCount))
-            let available = UInt64(max(0, fileSize - min(dataOffset, fileSize)))
-            if overflow || relativeEnd > available {
-                let start = Int(exactly: info.relativeOffset).flatMap { $0 <= Int.max - dataOffset ? $0 + dataOffset : nil } ?? Int.max
-                let end = start <= Int.max - info.byteCount ? start + info.byteCount : Int.max
-                if overflow || relativeEnd > packedSize {
+            let relativeOffset = Int(exactly: info.relativeOffset) ?? .max
+            let relativeEnd = saturatingSum(relativeOffset, info.byteCount)
+            guard relativeEnd <= available else {
+                let start = saturatingSum(dataOffset, relativeOffset)
+                let end = saturatingSum(start, info.byteCount)
+                if relativeEnd > packedSize {
                     throw ModelFileError.tensorOutsideFile(tensor: info.name, start: start, end: end, fileSize: fileSize)
                 }
                 throw ModelFileError.truncated(section: .tensorData, offset: end, fileSize: fileSize)
             }
             return GGUFTensorInfo(
                 name: info.name, dimensions: info.dimensions, type: info.type,
-                offset: dataOffset + Int(info.relativeOffset), byteCount: info.byteCount)
+                offset: dataOffset + relativeOffset, byteCount: info.byteCount)
         }
     }
 
@@ -267,4 +263,10 @@ public final class GGUFFile: @unchecked Sendable {
         }
         return Tensor(shape: info.shape, data: data)
     }
+}
+
+/// `value` rounded up to a multiple of `alignment` (a power of two), or `Int.max` when that overflows.
+func roundedUp(_ value: Int, to alignment: Int) -> Int {
+    let remainder = value & (alignment - 1)
+    return remainder == 0 ? value : saturatingSum(value - remainder, alignment)
 }
