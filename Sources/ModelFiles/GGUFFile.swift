@@ -250,6 +250,21 @@ public final class GGUFFile: @unchecked Sendable {
         try info.type.dequantize(rawBytes(of: info), into: destination)
     }
 
+    /// Converts rows `rows` of a tensor (a row is `dimensions[0]` elements) into a caller-owned buffer
+    /// of exactly `rows.count · dimensions[0]` floats; e.g. a few token embeddings without the whole table.
+    public func dequantizeRows(_ info: GGUFTensorInfo, _ rows: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        guard info.type.canDequantize else {
+            throw ModelFileError.unsupportedTensorType(tensor: info.name, type: info.type.description)
+        }
+        let rowLength = info.dimensions.first ?? 1
+        let rowCount = rowLength == 0 ? 0 : info.elementCount / rowLength
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= rowCount, "rows \(rows) outside the \(rowCount) rows of '\(info.name)'")
+        precondition(destination.count == rows.count * rowLength, "\(rows.count) rows of \(rowLength) do not fill \(destination.count) floats")
+        let rowBytes = rowLength / info.type.blockSize * info.type.bytesPerBlock
+        let source = rawBytes(of: info)[rows.lowerBound * rowBytes..<rows.upperBound * rowBytes]
+        try info.type.dequantize(UnsafeRawBufferPointer(rebasing: source), into: destination)
+    }
+
     /// The named tensor as float32, shaped row-major (ggml dimensions reversed).
     public func tensor(named name: String) throws -> Tensor {
         guard let info = tensorInfo(named: name) else { throw ModelFileError.missingTensor(name) }

@@ -71,6 +71,16 @@ struct SmolLM2FileTests {
         #expect(modelFileError { _ = try file.tensor(named: "nope") } == .missingTensor("nope"))
     }
 
+    @Test func rowsMatchTheWholeTensor() throws {
+        let info = try #require(file.tensorInfo(named: "token_embd.weight"))
+        let whole = try file.tensor(named: "token_embd.weight")
+        for rows in [0..<1, 1000..<1003, 49151..<49152, 7..<7] {
+            var buffer = [Float](repeating: .nan, count: rows.count * 576)
+            try buffer.withUnsafeMutableBufferPointer { try file.dequantizeRows(info, rows, into: $0) }
+            #expect(buffer == Array(whole.data[rows.lowerBound * 576..<rows.upperBound * 576]), "rows \(rows)")
+        }
+    }
+
     /// Cuts of the real file in each section fail with `truncated`, naming that section.
     @Test(arguments: [
         (0, FileSection.header), (3, .header), (4, .header), (8, .header), (23, .header),

@@ -31,6 +31,23 @@ import Tensors
         #expect(try file.string(forKey: "test.unicode") == "héllo ☃")
     }
 
+    @Test func valueAccessors() {
+        #expect(GGUFValue.int8(-3).int == -3)
+        #expect(GGUFValue.uint64(.max).int == nil)
+        #expect(GGUFValue.float32(1).int == nil)
+        #expect(GGUFValue.float64(0.1).float == Float(0.1))
+        #expect(GGUFValue.float32(0.1).double == Double(Float(0.1)))
+        #expect(GGUFValue.string("x").string == "x")
+        #expect(GGUFValue.bool(false).bool == false)
+        #expect(GGUFValue.uint8(1).bool == nil)
+        let mixed = GGUFValue.array(.string, [.string("a"), .int32(1)])
+        #expect(mixed.array?.count == 2)
+        #expect(mixed.stringArray == nil)
+        #expect(GGUFValue.array(.int16, [.int16(-1), .int16(2)]).intArray == [-1, 2])
+        #expect(GGUFValue.array(.uint8, []).typeDescription == "array of uint8")
+        #expect(GGUFValue.array(.string, [.string("a"), .uint8(2)]).description == "[\"a\", 2]")
+    }
+
     @Test func readsTensors() throws {
         let output = GGUFBuilder.sample.build()
         let file = try open(output.bytes)

@@ -104,6 +104,8 @@ import Tensors
         }
         #expect(try openError(file(header: #"{"t": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0]))
             == .invalidTensorInfo(tensor: "t", reason: "data_offsets span 4 bytes, but F32 [2] needs 8"))
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(try openError(file(header: deep))?.description.hasPrefix("invalid safetensors header") == true)
         let overflowing = #"{"t": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 4]}}"#
         #expect(try openError(file(header: overflowing))
             == .invalidTensorInfo(tensor: "t", reason: "shape [4294967296, 4294967296] overflows"))
