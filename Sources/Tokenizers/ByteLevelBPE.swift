@@ -1,0 +1,72 @@
+/// GPT-2 style byte-level BPE: GPT-2's split pattern, then each piece's UTF-8 bytes, spelled in the
+/// byte-level alphabet, merged by rank.
+final class ByteLevelBPE: TokenizerModel {
+    private let rules: MergeTable
+    /// The token for each byte, or -1 if the vocabulary lacks it (the byte is then dropped, as in HF).
+    private let byteTokens: [Int32]
+    /// The bytes each token decodes to.
+    private let tokenBytes: [[UInt8]]
+    private let cache = WordCache()
+
+    /// `index` maps each token, as HF spells it (see `spelledVocabulary`), to its id.
+    init(vocabulary: TokenizerVocabulary, index: [ExactString: Int32]) throws {
+        byteTokens = ByteLevel.scalarForByte.map { index[ExactString(String($0))] ?? -1 }
+        tokenBytes = vocabulary.tokens.map { ByteLevel.bytes(spelledBy: $0) ?? Array($0.utf8) }
+        rules = MergeTable(capacity: vocabulary.merges.count)
+        for (rank, merge) in vocabulary.merges.enumerated() {
+            let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2,
+                  let left = index[ExactString(String(parts[0]))], let right = index[ExactString(String(parts[1]))],
+                  let result = index[ExactString(String(parts[0] + parts[1]))]
+            else { throw TokenizerError.invalidMerge(merge) }
+            rules.insert(left: left, right: right, merge: Merge(rank: Int32(rank), result: result))
+        }
+    }
+
+    /// The vocabulary keyed as HF keys it: tokens using characters outside the byte-level alphabet
+    /// are respelled in it (later duplicates win).
+    static func spelledVocabulary(_ tokens: [String]) -> [ExactString: Int32] {
+        var index: [ExactString: Int32] = [:]
+        index.reserveCapacity(tokens.count)
+        for (id, token) in tokens.enumerated() {
+            let spelled = ByteLevel.bytes(spelledBy: token) == nil ? ByteLevel.spell(token.utf8) : token
+            index[ExactString(spelled)] = Int32(id)
+        }
+        return index
+    }
+
+    func encode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into output: inout [Int32]) {
+        GPT2PreTokenizer.split(bytes, range) { word in
+            let wordBytes = UnsafeBufferPointer(rebasing: bytes[word])
+            let key = ExactString(String(decoding: wordBytes, as: UTF8.self))
+            if let ids = cache.ids(for: key) {
+                output.append(contentsOf: ids)
+                return
+            }
+            var ids: [Int32] = []
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: wordBytes.count) { symbols in
+                var count = 0
+                for byte in wordBytes where byteTokens[Int(byte)] >= 0 {
+                    symbols[count] = byteTokens[Int(byte)]
+                    count += 1
+                }
+                BytePairMerger.merge(UnsafeMutableBufferPointer(rebasing: symbols[..<count]), rules: rules, into: &ids)
+            }
+            cache.store(ids, for: key)
+            output.append(contentsOf: ids)
+        }
+    }
+
+    /// HF's byte-level decoder: each token's bytes, concatenated, read as UTF-8 with U+FFFD for errors.
+    func decode(_ ids: [Int32]) -> String {
+        var bytes: [UInt8] = []
+        for id in ids where tokenBytes.indices.contains(Int(id)) {
+            bytes.append(contentsOf: tokenBytes[Int(id)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func piece(_ id: Int32) -> String {
+        readableText(tokenBytes[Int(id)])
+    }
+}
