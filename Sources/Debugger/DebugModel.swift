@@ -37,6 +37,6 @@ public protocol DebugModel: AnyObject {
 /// One generation in progress: the KV cache and the sampler.
 public protocol ModelGeneration: AnyObject {
     /// Runs `tokens` at the next positions, appends their keys and values, and returns the last position's logits.
-    func forward(_ tokens: [Int32], observer: HookObserver?) -> [Float]
+    func forward(_ tokens: [Int32], observer: HookObserver?) throws -> [Float]
     func sample(_ logits: [Float]) -> Int32
 }

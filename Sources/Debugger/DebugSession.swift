@@ -124,7 +124,12 @@ public final class DebugSession: @unchecked Sendable {
                 return true
             }
             guard proceed else { break }
-            logits = generation.forward(input, observer: observer)
+            do {
+                logits = try generation.forward(input, observer: observer)
+            } catch {
+                notify(.output(OutputEvent(category: .log, text: "the forward pass failed: \(error)", token: nil)))
+                break
+            }
             let token = lock.withLock { () -> Int32? in
                 run.tokenCount += input.count
                 guard !run.terminating, run.generated.count < run.configuration.maxNewTokens else { return nil }
@@ -163,7 +168,7 @@ public final class DebugSession: @unchecked Sendable {
             // The source runs unpatched, once; its activations are cached with the patch.
             let recorder = HookRecorder(hooks: Set(patch.hooks))
             let tokens = model.tokenize(source)
-            _ = model.startGeneration(sampling: SamplingOptions()).forward(tokens, observer: recorder)
+            _ = try? model.startGeneration(sampling: SamplingOptions()).forward(tokens, observer: recorder)
             lock.withLock {
                 resampleCache[patch.id] = recorder.recorded.mapValues { ($0, tokens.count) }
             }

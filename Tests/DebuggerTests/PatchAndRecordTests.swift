@@ -21,7 +21,7 @@ struct PatchAndRecordTests {
         let recorder = RecordingObserver { view in
             if view.hook == .block(1, .attnOut) { for i in view.data.indices { view.data[i] = 0 } }
         }
-        let expected = model.startGeneration(sampling: .init()).forward(model.tokenize("abc"), observer: recorder)
+        let expected = try model.startGeneration(sampling: .init()).forward(model.tokenize("abc"), observer: recorder)
         #expect(summary.finalLogits == expected)
 
         try session.clearPatches(ids)
@@ -91,7 +91,7 @@ struct PatchAndRecordTests {
         _ = log.nextStop()
         let resampled = try session.readTensor()
         let source = RecordingObserver()
-        _ = model.startGeneration(sampling: .init()).forward(model.tokenize("h"), observer: source)
+        _ = try model.startGeneration(sampling: .init()).forward(model.tokenize("h"), observer: source)
         #expect(Array(resampled.data[0..<4]) == source.tensors[.block(2, .residPre)]?.first?.data)
         session.terminate()
     }

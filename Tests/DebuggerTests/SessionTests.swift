@@ -34,7 +34,7 @@ struct SessionTests {
         #expect(stop.hook == .block(1, .attnOut))
         let atStop = try session.readTensor()
         let recorder = RecordingObserver()
-        _ = model.startGeneration(sampling: .init()).forward(model.tokenize("bad"), observer: recorder)
+        _ = try model.startGeneration(sampling: .init()).forward(model.tokenize("bad"), observer: recorder)
         #expect(atStop == recorder.tensors[.block(1, .attnOut)]?.first)
         #expect(try session.readTensor(slice: TensorSlice(parsing: "[-1, :2]")).data == Array(atStop.data[8..<10]))
         try session.resume(.continue)
@@ -152,7 +152,7 @@ struct SessionTests {
         var stop = try #require(log.nextStop())
         #expect(stop.hook == .block(0, .z) && stop.isInPast)
         let recorder = RecordingObserver()
-        _ = model.startGeneration(sampling: .init()).forward(model.tokenize("cab"), observer: recorder)
+        _ = try model.startGeneration(sampling: .init()).forward(model.tokenize("cab"), observer: recorder)
         #expect(try session.readTensor() == recorder.tensors[.block(0, .z)]?.first)
         #expect(throws: DebugError.self, "the past does not see later activations") {
             try session.readTensor(hook: "blocks.0.hook_attn_out")
@@ -291,7 +291,7 @@ struct SessionTests {
         let recorder = RecordingObserver { view in
             if view.hook == .block(0, .mlpOut) { for i in 4..<8 { view.data[i] = 0 } }
         }
-        let expected = model.startGeneration(sampling: .init()).forward(model.tokenize("ab"), observer: recorder)
+        let expected = try model.startGeneration(sampling: .init()).forward(model.tokenize("ab"), observer: recorder)
         #expect(patched == expected)
     }
 
