@@ -89,8 +89,8 @@ extension DebugSession {
 
     /// Shows a recorded activation as the stop (in the past). Call with the lock held.
     private func show(_ entry: RecordedActivation, reason: StopReason, ids: [Int] = [], in run: Run) -> StopEvent {
-        let event = StopEvent(reason: reason, hook: entry.hook, positions: entry.positions, tokenStep: entry.tokenStep,
-                              breakpointIDs: ids, description: "recorded activation (the engine is suspended at "
+        let event = StopEvent(runID: run.id, reason: reason, hook: entry.hook, positions: entry.positions,
+                              tokenStep: entry.tokenStep, breakpointIDs: ids, exception: nil, description: "recorded activation (the engine is suspended at "
                                 + "\(run.stop!.live.hook.name), token step \(run.stop!.live.tokenStep))",
                               isInPast: true)
         run.stop!.cursor = entry.serial
@@ -103,8 +103,9 @@ extension DebugSession {
     /// Shows the live stop again, after a replay reached it. Call with the lock held.
     private func showLive(reason: StopReason, ids: [Int], in run: Run) -> StopEvent {
         let live = run.stop!.live
-        let event = StopEvent(reason: reason, hook: live.hook, positions: live.positions, tokenStep: live.tokenStep,
-                              breakpointIDs: ids, description: nil, isInPast: false)
+        let event = StopEvent(runID: run.id, reason: reason, hook: live.hook, positions: live.positions,
+                              tokenStep: live.tokenStep, breakpointIDs: ids, exception: nil, description: nil,
+                              isInPast: false)
         run.stop!.cursor = nil
         run.stop!.shown = event
         run.stop!.shownPoint = run.stop!.point

@@ -58,15 +58,19 @@ public final class DebugSession: @unchecked Sendable {
 
     // MARK: Runs
 
-    /// Starts a run; a run already under way is ended first (it reports `terminated`). Returns the run's id.
+    /// Starts a run; a run already under way is ended first (it reports `terminated`).
     @discardableResult
-    public func launch(_ configuration: LaunchConfiguration) throws -> Int {
+    public func launch(_ configuration: LaunchConfiguration) throws -> LaunchInfo {
         guard configuration.maxNewTokens >= 0 else {
             throw DebugError.invalidArgument(field: "maxNewTokens", message: "must not be negative")
         }
+        let promptTokens = model.tokenize(configuration.prompt)
+        guard !promptTokens.isEmpty else {
+            throw DebugError.invalidArgument(field: "prompt", message: "has no tokens")
+        }
         terminate()
         let run = lock.withLock { () -> Run in
-            let run = Run(id: nextRunID, configuration: configuration, budget: budget)
+            let run = Run(id: nextRunID, configuration: configuration, promptTokens: promptTokens, budget: budget)
             nextRunID += 1
             lastLaunch = configuration
             self.run = run
@@ -76,12 +80,12 @@ public final class DebugSession: @unchecked Sendable {
         thread.name = "lmdbg engine"
         thread.stackSize = 64 << 20
         thread.start()
-        return run.id
+        return LaunchInfo(runID: run.id, promptTokens: promptTokens)
     }
 
     /// Launches again with the last launch's configuration.
     @discardableResult
-    public func restart() throws -> Int {
+    public func restart() throws -> LaunchInfo {
         guard let configuration = lock.withLock({ lastLaunch }) else { throw DebugError.noSession }
         return try launch(configuration)
     }
@@ -97,27 +101,32 @@ public final class DebugSession: @unchecked Sendable {
         while !run.threadDone { lock.wait() }
     }
 
-    /// Whether a run is stopped now.
-    public var isStopped: Bool { lock.withLock { run?.stop != nil } }
+    public var state: SessionState {
+        lock.withLock {
+            guard let run else { return .none }
+            if run.finished || run.terminating { return .terminated }
+            return run.stop == nil ? .running : .stopped
+        }
+    }
 
     /// The stop being shown: the live one or, after step back, one in the past.
     public var currentStop: StopEvent? { lock.withLock { run?.stop?.shown } }
 
     private func execute(_ run: Run) {
         prepareResampleSources()
-        let promptTokens = model.tokenize(run.configuration.prompt)
         let generation = model.startGeneration(sampling: run.configuration.sampling)
         let observer = EngineObserver(session: self)
-        var input = promptTokens
+        var input = run.promptTokens
         var logits: [Float] = []
+        var ending = RunSummary.Ending.maxNewTokens
+        var failure: String?
         lock.withLock {
-            run.promptTokens = promptTokens
             run.appliers = patches.map { PatchApplier($0, source: resampleCache[$0.id] ?? [:]) }
             run.activePatchIDs = Set(patches.map(\.id))
         }
-        while !input.isEmpty {
+        while true {
             let proceed = lock.withLock { () -> Bool in
-                guard !run.terminating else { return false }
+                guard !run.terminating else { ending = .superseded; return false }
                 run.passPositions = run.tokenCount..<(run.tokenCount + input.count)
                 run.exceptionsReported = []
                 run.restOfPassFree = isFree(run, after: -1)
@@ -127,15 +136,18 @@ public final class DebugSession: @unchecked Sendable {
             do {
                 logits = try generation.forward(input, observer: observer)
             } catch {
-                notify(.output(OutputEvent(category: .log, text: "the forward pass failed: \(error)", token: nil)))
+                ending = .error
+                failure = "the forward pass failed: \(error)"
                 break
             }
             let token = lock.withLock { () -> Int32? in
                 run.tokenCount += input.count
-                guard !run.terminating, run.generated.count < run.configuration.maxNewTokens else { return nil }
+                if run.terminating { ending = .superseded; return nil }
+                guard run.generated.count < run.configuration.maxNewTokens else { return nil }
                 return generation.sample(logits)
             }
             guard let token else { break }
+            if model.isEndOfGeneration(token) { ending = .endOfSequence }
             let (text, done) = lock.withLock { () -> (String, Bool) in
                 run.generated.append(token)
                 let text = model.detokenize(run.generated)
@@ -144,14 +156,15 @@ public final class DebugSession: @unchecked Sendable {
                 run.tokenStep += 1
                 return (delta, run.generated.count >= run.configuration.maxNewTokens || model.isEndOfGeneration(token))
             }
-            notify(.output(OutputEvent(category: .generated, text: text, token: token)))
+            notify(.output(OutputEvent(runID: run.id, category: .generated, text: text, token: token)))
             if done { break }
             input = [token]
         }
         let summary = lock.withLock { () -> RunSummary in
             run.finished = true
-            return RunSummary(runID: run.id, promptTokens: run.promptTokens, tokens: run.generated, text: run.generatedText,
-                              activePatchIDs: run.activePatchIDs.sorted(), finalLogits: logits)
+            return RunSummary(runID: run.id, ending: ending, message: failure, promptTokens: run.promptTokens,
+                              tokens: run.generated, text: run.generatedText, activePatchIDs: run.activePatchIDs.sorted(),
+                              finalLogits: logits)
         }
         notify(.terminated(summary))
         lock.withLock {
@@ -208,9 +221,10 @@ public final class DebugSession: @unchecked Sendable {
 
         var reason: StopReason?
         var description: String?
-        if exceptionFilters.isArmed, let problem = numericalProblem(in: view, run: run) {
+        let exception = exceptionFilters.isArmed ? numericalProblem(in: view, run: run) : nil
+        if let exception {
             reason = .exception
-            description = problem
+            description = exception.description
         }
         let environment = StopEnvironment(session: self, run: run, view: view, point: point)
         var logLines: [String] = []
@@ -247,18 +261,19 @@ public final class DebugSession: @unchecked Sendable {
 
         guard let reason else {
             lock.unlock()
-            emit(logLines: logLines, notice: notice)
+            emit(logLines: logLines, notice: notice, runID: run.id)
             return
         }
-        let event = StopEvent(reason: reason, hook: view.hook, positions: view.positions, tokenStep: point.tokenStep,
-                              breakpointIDs: reason == .breakpoint ? stoppingIDs : [], description: description,
+        let event = StopEvent(runID: run.id, reason: reason, hook: view.hook, positions: view.positions,
+                              tokenStep: point.tokenStep, breakpointIDs: reason == .breakpoint ? stoppingIDs : [],
+                              exception: reason == .exception ? exception?.kind : nil, description: description,
                               isInPast: false)
         run.step = nil
         run.pausePending = false
         run.entryPending = false
         run.stop = Stop(live: event, view: view, point: point, liveSerial: liveSerial)
         lock.unlock()
-        emit(logLines: logLines, notice: notice)
+        emit(logLines: logLines, notice: notice, runID: run.id)
         notify(.stopped(event))
 
         lock.lock()
@@ -276,8 +291,8 @@ public final class DebugSession: @unchecked Sendable {
         lock.unlock()
     }
 
-    private func emit(logLines: [String], notice: RecordingNotice?) {
-        for line in logLines { notify(.output(OutputEvent(category: .log, text: line, token: nil))) }
+    private func emit(logLines: [String], notice: RecordingNotice?, runID: Int) {
+        for line in logLines { notify(.output(OutputEvent(runID: runID, category: .log, text: line, token: nil))) }
         if let notice { notify(.recording(notice)) }
     }
 
@@ -292,31 +307,33 @@ public final class DebugSession: @unchecked Sendable {
         }
     }
 
-    /// The first NaN, infinity or massive value in `view` that an armed filter has not reported in this pass yet.
-    private func numericalProblem(in view: ActivationView, run: Run) -> String? {
+    /// The first NaN, infinity or massive value in `view` that an armed filter has not reported in this pass
+    /// yet (each filter fires at most once per pass: what follows a NaN is NaN too).
+    private func numericalProblem(in view: ActivationView, run: Run) -> (kind: ExceptionKind, description: String)? {
         let filters = exceptionFilters
         let threshold = filters.massiveThreshold ?? .infinity
-        var found: (kind: String, index: Int, value: Float)?
-        for (index, value) in view.data.enumerated() {
-            if value.isNaN {
-                if filters.nan, !run.exceptionsReported.contains("nan") { found = ("nan", index, value); break }
-            } else if value.isInfinite {
-                if filters.inf, !run.exceptionsReported.contains("inf") { found = ("inf", index, value); break }
-            } else if abs(value) > threshold, !run.exceptionsReported.contains("massive") {
-                found = ("massive", index, value); break
+        let armed = Set(ExceptionKind.allCases.filter { kind in
+            switch kind {
+            case .nan: filters.nan
+            case .inf: filters.inf
+            case .massive: filters.massiveThreshold != nil
             }
+        }).subtracting(run.exceptionsReported)
+        guard !armed.isEmpty else { return nil }
+        var found: (kind: ExceptionKind, index: Int, value: Float)?
+        for (index, value) in view.data.enumerated() {
+            let kind: ExceptionKind? = value.isNaN ? .nan : value.isInfinite ? .inf : abs(value) > threshold ? .massive : nil
+            if let kind, armed.contains(kind) { found = (kind, index, value); break }
         }
         guard let found else { return nil }
         run.exceptionsReported.insert(found.kind)
-        var coordinates: [Int] = []
-        var rest = found.index
-        for size in view.shape.reversed() { coordinates.insert(rest % size, at: 0); rest /= size }
+        let coordinates = TensorSummary.coordinates(of: found.index, in: view.shape)
         let what = switch found.kind {
-        case "nan": "NaN"
-        case "inf": "infinity"
-        default: "massive activation \(TensorSummary.format(found.value)) (|x| > \(TensorSummary.format(threshold)))"
+        case .nan: "NaN"
+        case .inf: "infinity"
+        case .massive: "massive activation \(TensorSummary.format(found.value)) (|x| > \(TensorSummary.format(threshold)))"
         }
-        return "\(what) at \(view.hook.name)\(coordinates)"
+        return (found.kind, "\(what) at \(view.hook.name)\(coordinates)")
     }
 
     // MARK: Breakpoints, exceptions, patches
@@ -424,7 +441,7 @@ final class Run {
 
     let id: Int
     let configuration: LaunchConfiguration
-    var promptTokens: [Int32] = []
+    let promptTokens: [Int32]
     var generated: [Int32] = []
     var generatedText = ""
     /// Positions computed so far (the KV cache's length).
@@ -442,16 +459,17 @@ final class Run {
     /// The engine thread has reported `terminated` and returns.
     var threadDone = false
     var hits: [Int: Int] = [:]
-    var exceptionsReported: Set<String> = []
+    var exceptionsReported: Set<ExceptionKind> = []
     var record: ActivationRecord
     var appliers: [PatchApplier] = []
     var activePatchIDs: Set<Int> = []
     var stop: Stop?
     var command: Command?
 
-    init(id: Int, configuration: LaunchConfiguration, budget: Int) {
+    init(id: Int, configuration: LaunchConfiguration, promptTokens: [Int32], budget: Int) {
         self.id = id
         self.configuration = configuration
+        self.promptTokens = promptTokens
         entryPending = configuration.stopOnEntry
         record = ActivationRecord(budget: budget)
     }

@@ -9,12 +9,15 @@ public enum StopReason: String, Sendable {
 /// A stop: the hook it is at, its place in the run, and why. `isInPast` marks a stop reached by stepping back,
 /// which shows recorded activations while the engine stays suspended at the live stop.
 public struct StopEvent: Equatable, Sendable {
+    public let runID: Int
     public let reason: StopReason
     public let hook: HookPoint
     public let positions: Range<Int>
     /// 0 is the prompt pass; n ≥ 1 is the pass that runs the n-th generated token.
     public let tokenStep: Int
     public let breakpointIDs: [Int]
+    /// The filter that fired, for `.exception`.
+    public let exception: ExceptionKind?
     public let description: String?
     public let isInPast: Bool
 
@@ -24,6 +27,7 @@ public struct StopEvent: Equatable, Sendable {
 /// Text the run produces: generated tokens as they appear, and logpoint messages.
 public struct OutputEvent: Equatable, Sendable {
     public enum Category: String, Sendable { case generated, log }
+    public let runID: Int
     public let category: Category
     public let text: String
     /// The generated token, for `.generated`.
@@ -32,7 +36,20 @@ public struct OutputEvent: Equatable, Sendable {
 
 /// How a run ended.
 public struct RunSummary: Equatable, Sendable {
+    public enum Ending: String, Sendable {
+        /// The model generated its end-of-sequence token.
+        case endOfSequence
+        /// The run generated `maxNewTokens` tokens (or had none to generate).
+        case maxNewTokens
+        /// Ended by `terminate`, a new launch or a restart.
+        case superseded
+        /// The forward pass failed; `message` says why.
+        case error
+    }
+
     public let runID: Int
+    public let ending: Ending
+    public let message: String?
     public let promptTokens: [Int32]
     /// The generated tokens, in order.
     public let tokens: [Int32]
@@ -78,6 +95,27 @@ public struct LaunchConfiguration: Equatable, Sendable {
         self.stopOnEntry = stopOnEntry
         self.sampling = sampling
     }
+}
+
+/// A kind of numerical trouble.
+public enum ExceptionKind: String, Sendable, CaseIterable {
+    case nan, inf, massive
+}
+
+/// What `launch` started.
+public struct LaunchInfo: Equatable, Sendable {
+    public let runID: Int
+    public let promptTokens: [Int32]
+}
+
+/// Where a run is.
+public enum SessionState: String, Sendable {
+    /// No run has been launched.
+    case none
+    case running
+    case stopped
+    /// The last run has ended.
+    case terminated
 }
 
 /// Which numerical trouble stops the run, checked at every hook point while any filter is armed.

@@ -4,9 +4,9 @@ import Tensors
 /// What a tensor looks like at a glance: its L2 norm, mean, extremes and largest entries by magnitude.
 /// NaN and infinite entries are counted apart and left out of the statistics.
 public struct TensorSummary: Equatable, Sendable {
-    /// One large entry: `index` is its flat (row-major) index, which for a vector is the dimension.
+    /// One large entry: its index along each axis, and its value.
     public struct Entry: Equatable, Sendable {
-        public let index: Int
+        public let index: [Int]
         public let value: Float
     }
 
@@ -23,7 +23,7 @@ public struct TensorSummary: Equatable, Sendable {
         shape = tensor.shape
         var sumSquares = 0.0, sum = 0.0, low = Float.infinity, high = -Float.infinity
         var nans = 0, infs = 0, finite = 0
-        var largest: [Entry] = []
+        var largest: [(index: Int, value: Float)] = []
         tensor.data.withUnsafeBufferPointer { data in
             for (index, value) in data.enumerated() {
                 if value.isNaN { nans += 1; continue }
@@ -34,9 +34,8 @@ public struct TensorSummary: Equatable, Sendable {
                 low = Swift.min(low, value)
                 high = Swift.max(high, value)
                 if largest.count < top || abs(value) > abs(largest[largest.count - 1].value) {
-                    let entry = Entry(index: index, value: value)
                     let at = largest.firstIndex { abs($0.value) < abs(value) } ?? largest.count
-                    largest.insert(entry, at: at)
+                    largest.insert((index, value), at: at)
                     if largest.count > top { largest.removeLast() }
                 }
             }
@@ -45,9 +44,20 @@ public struct TensorSummary: Equatable, Sendable {
         mean = finite == 0 ? .nan : Float(sum / Double(finite))
         min = finite == 0 ? .nan : low
         max = finite == 0 ? .nan : high
-        topDims = largest
+        topDims = largest.map { Entry(index: Self.coordinates(of: $0.index, in: tensor.shape), value: $0.value) }
         nanCount = nans
         infCount = infs
+    }
+
+    /// The index along each axis of the element at `flat` in a row-major tensor of `shape`.
+    static func coordinates(of flat: Int, in shape: [Int]) -> [Int] {
+        var coordinates: [Int] = []
+        var rest = flat
+        for size in shape.reversed() {
+            coordinates.insert(rest % size, at: 0)
+            rest /= size
+        }
+        return coordinates
     }
 
     /// One line, e.g. `[9, 576] norm 41.2 mean 0.0103 min -12.3 max 9.81`.

@@ -314,13 +314,14 @@ struct SessionTests {
     @Test func relaunchEndsTheRunningOneFirst() throws {
         let (session, log) = makeSession()
         session.setBreakpoints([BreakpointSpec(hook: "blocks.1.hook_resid_post")])
-        let first = try session.launch(LaunchConfiguration(prompt: "ab"))
+        let first = try session.launch(LaunchConfiguration(prompt: "ab")).runID
         #expect(log.nextStop() != nil)
-        let second = try session.restart()
+        let second = try session.restart().runID
         #expect(log.termination()?.runID == first)
         let stop = try #require(log.nextStop())
         #expect(stop.hook == .block(1, .residPost) && second != first)
         session.terminate()
-        #expect(log.termination()?.runID == second)
+        let summary = try #require(log.termination())
+        #expect(summary.runID == second && summary.ending == .superseded)
     }
 }
