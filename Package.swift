@@ -40,6 +40,7 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
+        .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
     ],
     swiftLanguageModes: [.v5]
 )
