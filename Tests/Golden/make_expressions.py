@@ -40,17 +40,20 @@ CASES = [
     "x[-1]", "x[1, -2]", "x[:, 2:10:2]", "x[::-1]", "x[::-2, 1:]", "x[-3:-1, ::3]", "x[1:100]",
     "x[5:2]", "x[:, -1:-7:-2]", "x[2][3]", "x[-100:2]", "v[4::-3]", "v[:-1:-1]",
     "pattern[1, -1, :]", "pattern[..., 0]", "pattern[0, ..., 1:3]", "pattern[:, 2]", "pattern[-1, 1:, ::2]",
+    "x[...]", "t3[1, ..., 2]", "t3[..., 1:, -1]", "v[::-1][0]", "x[1:3][::-1, 2]", "t3.T",
     "x[4]", "x[0, 6]", "x[-5]", "x[1, 2, 3]", "x[::0]",
     # broadcasting and arithmetic
     "x + v", "x * col", "col - v", "x / 2 + 1", "-x ** 2", "2 ** x[0]", "x % 3", "-7 % 3", "x + m",
     "t3 * v[:4]", "(x - mean(x, axis=0)) / std(x, axis=0)",
     # products
     "x @ m", "v @ w", "x @ v", "t3 @ m2", "x[1:3] @ m", "dot(v, w)", "dot(x, v)", "x @ x", "x.T", "x.T @ x",
+    "v @ m", "t3 @ m2[:, 0]", "col.T @ col",
     # reductions
     "sum(x)", "sum(x, axis=0)", "mean(x, axis=-1)", "max(x, 1)", "min(pattern, axis=0)", "argmax(x)",
     "argmax(x, axis=1)", "argmin(v)", "norm(x)", "norm(x, axis=1)", "std(x)", "sum(pattern, axis=-1)",
+    "argmin(t3, axis=0)", "any(t3 > 2, axis=2)", "std(t3, axis=1)",
     # elementwise functions
-    "softmax(x)", "softmax(x, axis=0)", "abs(x[0])", "sqrt(abs(v))", "exp(v)", "log(abs(v) + 1)",
+    "softmax(x)", "softmax(x, axis=0)", "softmax(t3, axis=1)", "abs(x[0])", "sqrt(abs(v))", "exp(v)", "log(abs(v) + 1)",
     # comparisons
     "x > 0", "(x > 0) * x", "x == x[0]", "any(x > 2)", "all(x > -10)", "max(v) > 2", "len(x)", "shape(t3)",
 ]
