@@ -23,6 +23,7 @@ public protocol DebugModel: AnyObject {
     var hookPoints: [HookPoint] { get }
     /// The shape of a hook's activation for a pass over `positions` new tokens with `keyPositions` keys in all.
     func hookShape(_ hook: HookPoint, positions: Int, keyPositions: Int) -> [Int]
+    var vocabularySize: Int { get }
     func tokenize(_ text: String) -> [Int32]
     func detokenize(_ tokens: [Int32]) -> String
     /// The text of one token, as the tokenizer's vocabulary spells it.

@@ -6,6 +6,8 @@ extension LanguageModel: DebugModel {
         hookShape(hook, tokens: positions, cached: keyPositions - positions) ?? []
     }
 
+    public var vocabularySize: Int { config.vocabularySize }
+
     public func tokenize(_ text: String) -> [Int32] { tokenizer.encode(text) }
 
     public func detokenize(_ tokens: [Int32]) -> String { tokenizer.decode(tokens) }

@@ -36,6 +36,8 @@ final class ToyModel: DebugModel {
         }
     }
 
+    var vocabularySize: Int { Self.vocabulary }
+
     func tokenize(_ text: String) -> [Int32] {
         text.compactMap { Self.letters.firstIndex(of: $0) }.map { Int32($0) }
     }
