@@ -115,4 +115,31 @@ import Transformer
         #expect(evicted == 3)
         session.terminate()
     }
+
+    @Test func conditionalBreakpointsAndTheLogitLens() throws {
+        let (session, log) = try SmolLM2.session()
+        let (reference, logits) = try SmolLM2.reference(prompt)
+        let norms = (0..<30).map { layer -> Float in
+            let data = reference.tensors[HookPoint.block(layer, .residPost)]!.first!.data
+            return data.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        }
+        let sorted = norms.sorted()
+        let threshold = (sorted[20] + sorted[21]) / 2
+        session.setBreakpoints([BreakpointSpec(hook: "blocks.*.hook_resid_post", condition: "x.norm() > \(threshold)"),
+                                BreakpointSpec(hook: "blocks.29.hook_resid_post")])
+        try session.launch(LaunchConfiguration(prompt: prompt))
+        var layers: [Int] = []
+        var lensTop: Int?
+        while let stop = log.nextStop() {
+            layers.append(stop.layer!)
+            if stop.layer == 29, case .tokens(let rows) = try session.evaluate("lens(x[-1], 1)").value {
+                lensTop = rows.first?.token
+            }
+            try session.resume(.continue)
+        }
+        #expect(layers == (0..<30).filter { norms[$0] > threshold || $0 == 29 })
+        #expect(layers.filter { $0 != 29 }.count == 9)
+        let last = Array(logits.data[(logits.count - 49152)...])
+        #expect(lensTop == last.indices.max { last[$0] < last[$1] }, "the lens of the last residual is the logits")
+    }
 }
