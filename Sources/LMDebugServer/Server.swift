@@ -219,6 +219,22 @@ final class DebugServer: @unchecked Sendable {
         return VariablesResult(variables: page.variables.map(LMDebugProtocol.Variable.init), total: page.total)
     }
 
+    func evaluate(_ request: EvaluateRequest, _ context: RequestContext) throws -> EvaluateResult {
+        let session = try runningSession()
+        let evaluation = try debug(session) { try session.evaluate(request.expression, frameID: request.frameId) }
+        let type = ValueType(rawValue: evaluation.value.kind.rawValue)!
+        let value: EvaluatedValue? = switch evaluation.value {
+        case .number(let number): .number(FloatValue(number))
+        case .bool(let flag): .bool(flag)
+        case .string(let text): .string(text)
+        case .tokens(let rows): .tokens(rows.map(\.token))
+        case .tensor: nil
+        }
+        return EvaluateResult(result: evaluation.text, type: type, shape: evaluation.summary?.shape, value: value,
+                              summary: evaluation.summary.map(LMDebugProtocol.TensorSummary.init),
+                              variablesReference: evaluation.variablesReference)
+    }
+
     func readTensor(_ request: ReadTensorRequest, _ context: RequestContext) throws -> WireTensor {
         let session = try runningSession()
         return try debug(session) {
