@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
         .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
+        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer"]),
     ],
     swiftLanguageModes: [.v5]
 )
