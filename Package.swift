@@ -40,6 +40,8 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
+        .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
+        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer"]),
     ],
     swiftLanguageModes: [.v5]
 )
