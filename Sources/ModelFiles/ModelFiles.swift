@@ -1,1 +1,0 @@
-// ModelFiles: see docs/architecture.md.
