@@ -31,7 +31,7 @@ public struct JSONSchema: Sendable {
     /// Reads a schema from a JSON file.
     public init(contentsOf url: URL) throws {
         let data = try Data(contentsOf: url)
-        try self.init(try JSONValueParsing.parse(data))
+        try self.init(try JSONValue(parsing: [UInt8](data)))
     }
 
     /// The problems with `instance` under the schema at `pointer` (a local JSON pointer such as

@@ -23,11 +23,11 @@ let lmdbgProtocol: ProtocolDescription = {
 
 /// Parses JSON text (for inline test schemas and instances).
 func json(_ text: String) throws -> JSONValue {
-    try parseJSON(Data(text.utf8))
+    try JSONValue(parsing: text)
 }
 
 func parseJSON(_ data: Data) throws -> JSONValue {
-    try JSONValueParsing.parse(data)
+    try JSONValue(parsing: [UInt8](data))
 }
 
 /// The `examples` array of a `$defs` entry.
