@@ -11,6 +11,7 @@ struct LMDBG: ParsableCommand {
         --model takes a shipped model's name (see `lmdbg models`), a file name in $LMDBG_MODELS, or a path.
         """,
         version: "0.1.0",
-        subcommands: [Trace.self, Tokenize.self, Models.self, Demo.self, Bench.self]
+        subcommands: [Serve.self, Trace.self, Tokenize.self, Models.self, Demo.self, Bench.self],
+        defaultSubcommand: Serve.self
     )
 }
