@@ -17,6 +17,8 @@ struct TokenizerReference: Decodable {
         var text: String
         var ids: [Int32]
         var decoded: String
+        /// The pieces HF's pre-tokenizer cuts `text` into (byte-level models only).
+        var pieces: [String]?
     }
 
     struct Decode: Decodable {
@@ -36,11 +38,9 @@ struct TokenizerReference: Decodable {
 
 /// Tokenizers built once per model file and shared by the tests.
 enum SharedTokenizers {
-    static let smolLM2 = Result { try load("SmolLM2-135M-Instruct.Q4_1.gguf") }
+    static let smolLM2File = Paths.models.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+    static let smolLM2 = Result { try Tokenizer(gguf: GGUFFile(contentsOf: smolLM2File)) }
 
-    static func load(_ file: String) throws -> Tokenizer {
-        try Tokenizer(gguf: GGUFFile(contentsOf: Paths.models.appendingPathComponent(file)))
-    }
 }
 
 /// The scalars of `text`: Swift's `==` on strings ignores differences in Unicode normalisation.
