@@ -10,7 +10,7 @@ final class ByteLevelBPE: TokenizerModel {
     private let tokenOffsets: [Int]
     private let cache = WordCache()
 
-    /// `index` maps each token, as HF spells it (see `spelledVocabulary`), to its id.
+    /// `index` maps each token, as HF spells it (see `spelledTokens`), to its id.
     init(vocabulary: TokenizerVocabulary, index: [ExactString: Int32]) throws {
         byteTokens = ByteLevel.scalarForByte.map { index[ExactString(String($0))] ?? -1 }
         var tokenBytes: [UInt8] = []
@@ -21,27 +21,13 @@ final class ByteLevelBPE: TokenizerModel {
         }
         self.tokenBytes = tokenBytes
         self.tokenOffsets = tokenOffsets
-        rules = MergeTable(capacity: vocabulary.merges.count)
-        for (rank, merge) in vocabulary.merges.enumerated() {
-            let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2,
-                  let left = index[ExactString(String(parts[0]))], let right = index[ExactString(String(parts[1]))],
-                  let result = index[ExactString(String(parts[0] + parts[1]))]
-            else { throw TokenizerError.invalidMerge(merge) }
-            rules.insert(left: left, right: right, merge: Merge(rank: Int32(rank), result: result))
-        }
+        rules = try MergeTable(parsing: vocabulary.merges, index: index)
     }
 
-    /// The vocabulary keyed as HF keys it: tokens using characters outside the byte-level alphabet
-    /// are respelled in it (later duplicates win).
-    static func spelledVocabulary(_ tokens: [String]) -> [ExactString: Int32] {
-        var index: [ExactString: Int32] = [:]
-        index.reserveCapacity(tokens.count)
-        for (id, token) in tokens.enumerated() {
-            let spelled = ByteLevel.bytes(spelledBy: token) == nil ? ByteLevel.spell(token.utf8) : token
-            index[ExactString(spelled)] = Int32(id)
-        }
-        return index
+    /// The tokens as HF spells them: those using characters outside the byte-level alphabet are
+    /// respelled in it.
+    static func spelledTokens(_ tokens: [String]) -> [String] {
+        tokens.map { ByteLevel.bytes(spelledBy: $0) == nil ? ByteLevel.spell($0.utf8) : $0 }
     }
 
     func encode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into output: inout [Int32]) {

@@ -37,12 +37,17 @@ public final class Tokenizer: Sendable {
             case "gpt2", "smollm": break
             case let other: throw TokenizerError.unsupportedPreTokenizer(other)
             }
-            index = ByteLevelBPE.spelledVocabulary(tokens)
+            index = tokenIndex(ByteLevelBPE.spelledTokens(tokens))
             model = try ByteLevelBPE(vocabulary: vocabulary, index: index)
             // A control token spelled outside the byte-level alphabet is a mislabel HF skips.
             specials = tokens.indices.filter {
                 vocabulary.type(of: $0) == .control && ByteLevel.bytes(spelledBy: tokens[$0]) != nil
             }.map { Int32($0) }
+        case "llama":
+            let spellings = SentencePieceBPE.spelledTokens(tokens)
+            index = tokenIndex(spellings)
+            model = try SentencePieceBPE(vocabulary: vocabulary, spellings: spellings, index: index)
+            specials = tokens.indices.filter { vocabulary.type(of: $0) == .control }.map { Int32($0) }
         default:
             throw TokenizerError.unsupportedModel(vocabulary.model)
         }

@@ -56,3 +56,23 @@ import Testing
         #expect(error { $0.bosID = 10 } == .tokenIDOutOfRange(name: "bos", id: 10))
     }
 }
+
+/// SentencePiece vocabularies are read per model family.
+@Suite struct SentencePieceVocabularyTests {
+    @Test func rejectsFamiliesItDoesNotKnow() {
+        let vocabulary = TokenizerVocabulary(model: "llama", architecture: "llama", tokens: ["<unk>", "a"])
+        #expect(throws: TokenizerError.unsupportedArchitecture("llama")) { try Tokenizer(vocabulary: vocabulary) }
+    }
+
+    @Test func derivesMergesFromTokenOrderWhenTheFileHasNone() throws {
+        // "ab" comes before "bc", so in "abc" it merges first, whatever the scores say.
+        let tokens = ["<unk>", "a", "b", "c", "ab", "bc", "\u{2581}", "\u{2581}a"]
+        let tokenizer = try Tokenizer(vocabulary: TokenizerVocabulary(
+            model: "llama", architecture: "gemma3", tokens: tokens, scores: [0, 0, 0, 0, -5, 5, 0, 0], unknownID: 0))
+        #expect(tokenizer.encode("abc") == [4, 3])
+        #expect(tokenizer.encode("c a") == [3, 7])
+        // Characters with neither a token nor byte tokens become one unknown token per run.
+        #expect(tokenizer.encode("xyza") == [0, 1])
+        #expect(tokenizer.decode([3, 7]) == "c a")
+    }
+}
