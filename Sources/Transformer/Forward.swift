@@ -176,8 +176,15 @@ private struct ForwardPass {
                 maskFuture(a.scores.pointer, heads: c.headCount, total: total)
                 observe(scoresHook, [c.headCount, count, total], a.scores.pointer)
                 // Softmax over whole rows: the masked entries are -inf unless the observer unmasked them.
+                // A row's trailing -inf entries get 0 without going through exp.
                 parallelFor(c.headCount * count, minimumChunk: 16) { rows in
-                    for row in rows { Kernels.softmax(a.scores.pointer + row * total, count: total) }
+                    for row in rows {
+                        let pointer = a.scores.pointer + row * total
+                        var finite = total
+                        while finite > 0 && pointer[finite - 1] == -.infinity { finite -= 1 }
+                        Kernels.softmax(pointer, count: finite)
+                        (pointer + finite).update(repeating: 0, count: total - finite)
+                    }
                 }
             } else {
                 causalSoftmax(a.scores.pointer, heads: c.headCount, total: total)
