@@ -4,9 +4,11 @@ import Tensors
 @testable import Transformer
 
 /// Throughput on SmolLM2, printed rather than asserted (timings depend on the machine and its load).
-/// Runs only with LMDBG_BENCH=1; LMDBG_THREADS sets the thread count (default 2).
+/// Runs only with LMDBG_BENCH set: `prefill`, `decode`, or `1` for both; LMDBG_THREADS sets the
+/// thread count (default 2).
 struct Benchmarks {
-    static let enabled = ProcessInfo.processInfo.environment["LMDBG_BENCH"] == "1"
+    static let selection = ProcessInfo.processInfo.environment["LMDBG_BENCH"]
+    static let enabled = selection != nil
 
     /// Best of `repeats` wall-clock seconds.
     func seconds(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
@@ -30,7 +32,7 @@ struct Benchmarks {
         let model = try SmolLM2.model()
         var generator = Xoshiro256(seed: 1)
         let tokens = (0..<512).map { _ in Int32(generator.next() % 49152) }
-        for n in [16, 128, 512] {
+        for n in [16, 128, 512] where Self.selection != "decode" {
             let prompt = Array(tokens.prefix(n))
             let plain = try seconds(3) { _ = try model.forward(prompt, cache: model.makeCache(), logits: .last) }
             let observed = try seconds(3) {
@@ -40,7 +42,7 @@ struct Benchmarks {
             print(String(format: "prefill %3d: %6.0f tok/s (all logits %6.0f tok/s); observing every hook %+.1f%%",
                          n, Double(n) / plain, Double(n) / allLogits, (observed / plain - 1) * 100))
         }
-        for context in [16, 256] {
+        for context in [16, 256] where Self.selection != "prefill" {
             let cache = model.makeCache()
             _ = try model.forward(Array(tokens.prefix(context)), cache: cache, logits: .last)
             let steps = 64
