@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes Tests/Golden/tokenizer/<model>.json: a corpus of tricky strings with the ids HF's
-tokenizer (loaded straight from the GGUF, as lmdbg loads it) gives each, and HF's decode of
-those ids and of random id sequences.
+tokenizer (loaded straight from the GGUF, as lmdbg loads it) gives each, HF's decode of those
+ids and of random id sequences, and, for byte-level models, the pieces HF's pre-tokenizer
+splits each string into.
 
     HF_HUB_OFFLINE=1 python3 scripts/make_tokenizer_references.py [smollm2] [gemma3]
 """
@@ -14,6 +15,7 @@ import sys
 import tokenizers
 import transformers
 from transformers import AutoTokenizer
+from transformers.convert_slow_tokenizer import bytes_to_unicode
 
 MODELS_DIR = os.path.expanduser("~/.cache/lmdbg/models")
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Golden", "tokenizer")
@@ -21,6 +23,7 @@ OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests"
 MODELS = {
     "smollm2": {
         "gguf": "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "byte_level": True,
         "special_texts": [
             "<|im_start|>user\nHi<|im_end|>",
             "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>assistant\n",
@@ -40,6 +43,7 @@ MODELS = {
     },
     "gemma3": {
         "gguf": "gemma-3-270m-q4_k_m.gguf",
+        "byte_level": False,
         "special_texts": [
             "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n",
             "<bos>Hello",
@@ -166,6 +170,8 @@ def random_strings(count, seed):
         range(0x590, 0x700), range(0x900, 0x980), range(0x3040, 0x3100), range(0x4E00, 0x4F00),
         range(0xAC00, 0xAD00), range(0x1F300, 0x1F650), range(0x2000, 0x2070), range(0xE000, 0xE010),
         range(0x10000, 0x10100), range(0x30000, 0x30010), range(0xE0000, 0xE0080),
+        # Letters and digits new in Unicode 17, which HF's regex engine does not know yet.
+        range(0x10940, 0x1095A), range(0x11DB0, 0x11DEA), range(0x16EA0, 0x16EB9),
         [0x9, 0xA, 0xD, 0x20, 0x20, 0x20, 0x85, 0x200D, 0xFE0F, 0x27],
     ]
     strings = []
@@ -175,16 +181,25 @@ def random_strings(count, seed):
     return strings
 
 
+def pre_tokenized(tokenizer, text):
+    """The pieces the backend's pre-tokenizer cuts `text` into, read back from the byte-level alphabet."""
+    byte_for_char = {char: byte for byte, char in bytes_to_unicode().items()}
+    pieces = tokenizer.backend_tokenizer.pre_tokenizer.pre_tokenize_str(text)
+    return [bytes(byte_for_char[char] for char in piece).decode("utf-8") for piece, _ in pieces]
+
+
 def main():
     names = sys.argv[1:] or list(MODELS)
     for name in names:
         spec = MODELS[name]
         tokenizer = AutoTokenizer.from_pretrained(MODELS_DIR, gguf_file=spec["gguf"])
-        texts = CORPUS + spec["special_texts"] + random_strings(40, seed=20240611)
+        texts = CORPUS + spec["special_texts"] + random_strings(60, seed=20240611)
         cases = []
         for text in texts:
             ids = tokenizer(text)["input_ids"]
             cases.append({"text": text, "ids": ids, "decoded": tokenizer.decode(ids)})
+            if spec["byte_level"]:
+                cases[-1]["pieces"] = pre_tokenized(tokenizer, text)
         rng = random.Random(7)
         decodes = []
         for _ in range(200):

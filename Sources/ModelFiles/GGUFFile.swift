@@ -101,8 +101,7 @@ public final class GGUFFile: @unchecked Sendable {
         }
         tensorIndex = index
 
-        let (paddedEnd, overflow) = cursor.offset.addingReportingOverflow(alignment - 1)
-        dataOffset = overflow ? Int.max : paddedEnd / alignment * alignment
+        dataOffset = roundedUp(cursor.offset, to: alignment)
         tensors = try Self.place(rawInfos, dataOffset: dataOffset, alignment: alignment, fileSize: file.bytes.count)
     }
 
@@ -177,7 +176,7 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// An integer entry of any width.
-    public func int(forKey key: String) throws -> Int { try typed(key, "an integer", \.int) }
+    public func int(forKey key: String) throws -> Int { try typed(key, "an integer that fits in Int", \.int) }
     /// A float32 or float64 entry.
     public func float(forKey key: String) throws -> Float { try typed(key, "a float", \.float) }
     public func bool(forKey key: String) throws -> Bool { try typed(key, "a bool", \.bool) }
@@ -214,25 +213,22 @@ public final class GGUFFile: @unchecked Sendable {
         _ infos: [(name: String, dimensions: [Int], type: GGMLType, relativeOffset: UInt64, byteCount: Int)],
         dataOffset: Int, alignment: Int, fileSize: Int
     ) throws -> [GGUFTensorInfo] {
-        var packedSize: UInt64 = 0
-        for info in infos {
-            let padded = (UInt64(info.byteCount) + UInt64(alignment) - 1) / UInt64(alignment) * UInt64(alignment)
-            packedSize = packedSize.addingReportingOverflow(padded).overflow ? UInt64.max : packedSize + padded
-        }
+        let packedSize = infos.reduce(0) { saturatingSum($0, roundedUp($1.byteCount, to: alignment)) }
+        let available = max(0, fileSize - dataOffset)
         return try infos.map { info in
-            let (relativeEnd, overflow) = info.relativeOffset.addingReportingOverflow(UInt64(info.byteCount))
-            let available = UInt64(max(0, fileSize - min(dataOffset, fileSize)))
-            if overflow || relativeEnd > available {
-                let start = Int(exactly: info.relativeOffset).flatMap { $0 <= Int.max - dataOffset ? $0 + dataOffset : nil } ?? Int.max
-                let end = start <= Int.max - info.byteCount ? start + info.byteCount : Int.max
-                if overflow || relativeEnd > packedSize {
+            let relativeOffset = Int(exactly: info.relativeOffset) ?? .max
+            let relativeEnd = saturatingSum(relativeOffset, info.byteCount)
+            guard relativeEnd <= available else {
+                let start = saturatingSum(dataOffset, relativeOffset)
+                let end = saturatingSum(start, info.byteCount)
+                if relativeEnd > packedSize {
                     throw ModelFileError.tensorOutsideFile(tensor: info.name, start: start, end: end, fileSize: fileSize)
                 }
                 throw ModelFileError.truncated(section: .tensorData, offset: end, fileSize: fileSize)
             }
             return GGUFTensorInfo(
                 name: info.name, dimensions: info.dimensions, type: info.type,
-                offset: dataOffset + Int(info.relativeOffset), byteCount: info.byteCount)
+                offset: dataOffset + relativeOffset, byteCount: info.byteCount)
         }
     }
 
@@ -254,6 +250,21 @@ public final class GGUFFile: @unchecked Sendable {
         try info.type.dequantize(rawBytes(of: info), into: destination)
     }
 
+    /// Converts rows `rows` of a tensor (a row is `dimensions[0]` elements) into a caller-owned buffer
+    /// of exactly `rows.count · dimensions[0]` floats; e.g. a few token embeddings without the whole table.
+    public func dequantizeRows(_ info: GGUFTensorInfo, _ rows: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        guard info.type.canDequantize else {
+            throw ModelFileError.unsupportedTensorType(tensor: info.name, type: info.type.description)
+        }
+        let rowLength = info.dimensions.first ?? 1
+        let rowCount = rowLength == 0 ? 0 : info.elementCount / rowLength
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= rowCount, "rows \(rows) outside the \(rowCount) rows of '\(info.name)'")
+        precondition(destination.count == rows.count * rowLength, "\(rows.count) rows of \(rowLength) do not fill \(destination.count) floats")
+        let rowBytes = rowLength / info.type.blockSize * info.type.bytesPerBlock
+        let source = rawBytes(of: info)[rows.lowerBound * rowBytes..<rows.upperBound * rowBytes]
+        try info.type.dequantize(UnsafeRawBufferPointer(rebasing: source), into: destination)
+    }
+
     /// The named tensor as float32, shaped row-major (ggml dimensions reversed).
     public func tensor(named name: String) throws -> Tensor {
         guard let info = tensorInfo(named: name) else { throw ModelFileError.missingTensor(name) }
@@ -267,4 +278,10 @@ public final class GGUFFile: @unchecked Sendable {
         }
         return Tensor(shape: info.shape, data: data)
     }
+}
+
+/// `value` rounded up to a multiple of `alignment` (a power of two), or `Int.max` when that overflows.
+func roundedUp(_ value: Int, to alignment: Int) -> Int {
+    let remainder = value & (alignment - 1)
+    return remainder == 0 ? value : saturatingSum(value - remainder, alignment)
 }

@@ -4,42 +4,37 @@ final class ByteLevelBPE: TokenizerModel {
     private let rules: MergeTable
     /// The token for each byte, or -1 if the vocabulary lacks it (the byte is then dropped, as in HF).
     private let byteTokens: [Int32]
-    /// The bytes each token decodes to.
-    private let tokenBytes: [[UInt8]]
+    /// The bytes every token decodes to, one after another; token `id`'s are
+    /// `tokenBytes[tokenOffsets[id]..<tokenOffsets[id + 1]]`.
+    private let tokenBytes: [UInt8]
+    private let tokenOffsets: [Int]
     private let cache = WordCache()
 
-    /// `index` maps each token, as HF spells it (see `spelledVocabulary`), to its id.
+    /// `index` maps each token, as HF spells it (see `spelledTokens`), to its id.
     init(vocabulary: TokenizerVocabulary, index: [ExactString: Int32]) throws {
         byteTokens = ByteLevel.scalarForByte.map { index[ExactString(String($0))] ?? -1 }
-        tokenBytes = vocabulary.tokens.map { ByteLevel.bytes(spelledBy: $0) ?? Array($0.utf8) }
-        rules = MergeTable(capacity: vocabulary.merges.count)
-        for (rank, merge) in vocabulary.merges.enumerated() {
-            let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2,
-                  let left = index[ExactString(String(parts[0]))], let right = index[ExactString(String(parts[1]))],
-                  let result = index[ExactString(String(parts[0] + parts[1]))]
-            else { throw TokenizerError.invalidMerge(merge) }
-            rules.insert(left: left, right: right, merge: Merge(rank: Int32(rank), result: result))
+        var tokenBytes: [UInt8] = []
+        var tokenOffsets = [0]
+        for token in vocabulary.tokens {
+            tokenBytes += ByteLevel.bytes(spelledBy: token) ?? Array(token.utf8)
+            tokenOffsets.append(tokenBytes.count)
         }
+        self.tokenBytes = tokenBytes
+        self.tokenOffsets = tokenOffsets
+        rules = try MergeTable(parsing: vocabulary.merges, index: index)
     }
 
-    /// The vocabulary keyed as HF keys it: tokens using characters outside the byte-level alphabet
-    /// are respelled in it (later duplicates win).
-    static func spelledVocabulary(_ tokens: [String]) -> [ExactString: Int32] {
-        var index: [ExactString: Int32] = [:]
-        index.reserveCapacity(tokens.count)
-        for (id, token) in tokens.enumerated() {
-            let spelled = ByteLevel.bytes(spelledBy: token) == nil ? ByteLevel.spell(token.utf8) : token
-            index[ExactString(spelled)] = Int32(id)
-        }
-        return index
+    /// The tokens as HF spells them: those using characters outside the byte-level alphabet are
+    /// respelled in it.
+    static func spelledTokens(_ tokens: [String]) -> [String] {
+        tokens.map { ByteLevel.bytes(spelledBy: $0) == nil ? ByteLevel.spell($0.utf8) : $0 }
     }
 
     func encode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into output: inout [Int32]) {
         GPT2PreTokenizer.split(bytes, range) { word in
             let wordBytes = UnsafeBufferPointer(rebasing: bytes[word])
-            let key = ExactString(String(decoding: wordBytes, as: UTF8.self))
-            if let ids = cache.ids(for: key) {
+            let key = WordCache.Key(wordBytes)
+            if let key, let ids = cache.ids(for: key) {
                 output.append(contentsOf: ids)
                 return
             }
@@ -52,7 +47,7 @@ final class ByteLevelBPE: TokenizerModel {
                 }
                 BytePairMerger.merge(UnsafeMutableBufferPointer(rebasing: symbols[..<count]), rules: rules, into: &ids)
             }
-            cache.store(ids, for: key)
+            if let key { cache.store(ids, for: key) }
             output.append(contentsOf: ids)
         }
     }
@@ -60,13 +55,14 @@ final class ByteLevelBPE: TokenizerModel {
     /// HF's byte-level decoder: each token's bytes, concatenated, read as UTF-8 with U+FFFD for errors.
     func decode(_ ids: [Int32]) -> String {
         var bytes: [UInt8] = []
-        for id in ids where tokenBytes.indices.contains(Int(id)) {
-            bytes.append(contentsOf: tokenBytes[Int(id)])
+        bytes.reserveCapacity(ids.count * 4)
+        for id in ids where id >= 0 && Int(id) < tokenOffsets.count - 1 {
+            bytes += tokenBytes[tokenOffsets[Int(id)]..<tokenOffsets[Int(id) + 1]]
         }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     func piece(_ id: Int32) -> String {
-        readableText(tokenBytes[Int(id)])
+        readableText(tokenBytes[tokenOffsets[Int(id)]..<tokenOffsets[Int(id) + 1]])
     }
 }

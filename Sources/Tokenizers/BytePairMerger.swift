@@ -22,6 +22,19 @@ final class MergeTable: @unchecked Sendable {
         mask = size - 1
     }
 
+    /// The table of "left right" `merges`, best first, over the vocabulary `index`.
+    convenience init(parsing merges: [String], index: [ExactString: Int32]) throws {
+        self.init(capacity: merges.count)
+        for (rank, merge) in merges.enumerated() {
+            let parts = merge.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 2,
+                  let left = index[ExactString(String(parts[0]))], let right = index[ExactString(String(parts[1]))],
+                  let result = index[ExactString(String(parts[0] + parts[1]))]
+            else { throw TokenizerError.invalidMerge(merge) }
+            insert(left: left, right: right, merge: Merge(rank: Int32(rank), result: result))
+        }
+    }
+
     deinit {
         keys.deallocate()
         values.deallocate()

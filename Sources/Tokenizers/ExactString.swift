@@ -8,11 +8,23 @@ struct ExactString: Hashable, Sendable {
     }
 
     static func == (lhs: ExactString, rhs: ExactString) -> Bool {
-        lhs.text.utf8.elementsEqual(rhs.text.utf8)
+        guard lhs.text.utf8.count == rhs.text.utf8.count else { return false }
+        let equal = lhs.text.utf8.withContiguousStorageIfAvailable { left in
+            rhs.text.utf8.withContiguousStorageIfAvailable { right in left.elementsEqual(right) }
+        }
+        return (equal ?? nil) ?? lhs.text.utf8.elementsEqual(rhs.text.utf8)
     }
 
     func hash(into hasher: inout Hasher) {
         var text = text
         text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
+}
+
+/// Each token's id, keyed by its spelling; of tokens spelled alike, the last wins (as in HF).
+func tokenIndex(_ spellings: [String]) -> [ExactString: Int32] {
+    var index: [ExactString: Int32] = [:]
+    index.reserveCapacity(spellings.count)
+    for (id, spelling) in spellings.enumerated() { index[ExactString(spelling)] = Int32(id) }
+    return index
 }

@@ -37,12 +37,17 @@ public final class Tokenizer: Sendable {
             case "gpt2", "smollm": break
             case let other: throw TokenizerError.unsupportedPreTokenizer(other)
             }
-            index = ByteLevelBPE.spelledVocabulary(tokens)
+            index = tokenIndex(ByteLevelBPE.spelledTokens(tokens))
             model = try ByteLevelBPE(vocabulary: vocabulary, index: index)
             // A control token spelled outside the byte-level alphabet is a mislabel HF skips.
             specials = tokens.indices.filter {
                 vocabulary.type(of: $0) == .control && ByteLevel.bytes(spelledBy: tokens[$0]) != nil
             }.map { Int32($0) }
+        case "llama":
+            let spellings = SentencePieceBPE.spelledTokens(tokens)
+            index = tokenIndex(spellings)
+            model = try SentencePieceBPE(vocabulary: vocabulary, spellings: spellings, index: index)
+            specials = tokens.indices.filter { vocabulary.type(of: $0) == .control }.map { Int32($0) }
         default:
             throw TokenizerError.unsupportedModel(vocabulary.model)
         }
@@ -97,14 +102,14 @@ public final class Tokenizer: Sendable {
 }
 
 /// `bytes` as text: valid UTF-8 sequences as characters, every other byte as `<0xNN>`.
-func readableText(_ bytes: [UInt8]) -> String {
+func readableText(_ bytes: ArraySlice<UInt8>) -> String {
     if let text = String(validating: bytes, as: UTF8.self) { return text }
     var text = ""
-    var index = 0
-    while index < bytes.count {
+    var index = bytes.startIndex
+    while index < bytes.endIndex {
         let lead = bytes[index]
         let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
-        if index + length <= bytes.count,
+        if index + length <= bytes.endIndex,
            let scalar = String(validating: bytes[index..<index + length], as: UTF8.self) {
             text += scalar
             index += length

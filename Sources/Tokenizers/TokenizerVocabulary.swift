@@ -70,8 +70,6 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case invalidMerge(String)
     /// A special token id outside the vocabulary.
     case tokenIDOutOfRange(name: String, id: Int32)
-    /// The vocabulary lacks a token the algorithm cannot do without.
-    case missingToken(String)
 
     public var description: String {
         switch self {
@@ -80,7 +78,6 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case .unsupportedArchitecture(let name): "unsupported architecture \"\(name)\" for a SentencePiece tokenizer"
         case .invalidMerge(let merge): "invalid merge \"\(merge)\""
         case .tokenIDOutOfRange(let name, let id): "\(name) \(id) is outside the vocabulary"
-        case .missingToken(let token): "the vocabulary has no token \"\(token)\""
         }
     }
 }
