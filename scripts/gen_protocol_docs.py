@@ -79,7 +79,11 @@ def type_of(schema):
 def member_notes(schema, member_schema, defs):
     text = member_schema.get("description", "")
     if not text and "$ref" in member_schema:
-        text = first_sentence(defs[ref_name(member_schema["$ref"])].get("description", ""))
+        target = defs[ref_name(member_schema["$ref"])]
+        # An enum's description explains each value: keep all of it. Otherwise a pointer is enough.
+        text = target.get("description", "")
+        if "enum" not in target:
+            text = first_sentence(text)
     if "default" in member_schema:
         text = (text + " " if text else "") + f"Default: {literal(member_schema['default'])}."
     return text
