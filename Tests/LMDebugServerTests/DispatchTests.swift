@@ -1,6 +1,7 @@
 import Foundation
 import JSONRPC
 import LMDebugProtocol
+import ProtocolSchema
 import Testing
 @testable import LMDebugServer
 
@@ -39,6 +40,10 @@ struct DispatchTests {
         #expect(client.request("model/tokenize", ["text": "hi"]).code == -32600)
         client.notify("exit")
         #expect(client.endpoint.waitForExit() == 0)
+        #expect(try client.schemaProblems() == [])
+        let description = try ProtocolDescription(contentsOf: try #require(ProtocolDescription.schemaURL()))
+        #expect(!description.checkServerMessage(["jsonrpc": "2.0", "method": "debug/stopped", "params": [:]]) { _ in nil }.isEmpty,
+                "the schema check does check")
     }
 
     @Test func exitWithoutShutdownIsOne() {
