@@ -129,7 +129,6 @@ public final class DebugSession: @unchecked Sendable {
         while true {
             let proceed = lock.withLock { () -> Bool in
                 guard !run.terminating else { ending = .superseded; return false }
-                run.passPositions = run.tokenCount..<(run.tokenCount + input.count)
                 run.exceptionsReported = []
                 run.restOfPassFree = isFree(run, after: -1)
                 return true
@@ -143,7 +142,6 @@ public final class DebugSession: @unchecked Sendable {
                 break
             }
             let token = lock.withLock { () -> Int32? in
-                run.tokenCount += input.count
                 if run.terminating { ending = .superseded; return nil }
                 guard run.generated.count < run.configuration.maxNewTokens else { return nil }
                 return generation.sample(logits)
@@ -446,10 +444,7 @@ final class Run {
     let promptTokens: [Int32]
     var generated: [Int32] = []
     var generatedText = ""
-    /// Positions computed so far (the KV cache's length).
-    var tokenCount = 0
     var tokenStep = 0
-    var passPositions: Range<Int> = 0..<0
     var entryPending: Bool
     var pausePending = false
     var step: StepTarget?
