@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
         .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
-        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer"]),
+        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer", "ProtocolSchema"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -113,6 +113,7 @@ struct SessionOverProtocolTests {
         #expect(client.request("shutdown").value == .null)
         client.notify("exit")
         #expect(client.endpoint.waitForExit() == 0)
+        #expect(try client.schemaProblems() == [], "every message the server sent follows the schema")
     }
 }
 
