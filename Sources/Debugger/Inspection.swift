@@ -224,6 +224,9 @@ extension DebugSession {
         if hook == stop.shown.hook { return stop.cursor.map { .recorded(serial: $0) } ?? .live }
         let limit = stop.cursor ?? .max
         guard let entry = run.record.latest(hook, atOrBefore: limit) else {
+            if run.record.lost(hookIndices[hook]!, atOrBefore: limit) {
+                throw DebugError.budgetExceeded("\(hook.name) is no longer in the record: \(run.record.lossDescription)")
+            }
             throw DebugError.notRecorded("\(hook.name) has not been recorded in this run before this stop; "
                 + "set a breakpoint there, step through it, or add it to the record patterns")
         }
