@@ -33,8 +33,10 @@ let package = Package(
 
         // Where the two meet.
         .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger"]),
+        // The Debug Adapter Protocol in front of the same debugger (`lmdbg --dap`).
+        .target(name: "DAPServer", dependencies: ["JSONRPC", "Debugger", "Transformer", "ModelFiles"]),
         .executableTarget(name: "lmdbg", dependencies: [
-            "LMDebugServer", "Transformer", "ModelFiles", "Tokenizers",
+            "LMDebugServer", "DAPServer", "Transformer", "ModelFiles", "Tokenizers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimised),
 
@@ -46,6 +48,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
         .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
         .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer"]),
+        .testTarget(name: "DAPServerTests", dependencies: ["DAPServer", "JSONRPC", "Transformer", "ModelFiles"]),
     ],
     swiftLanguageModes: [.v5]
 )
