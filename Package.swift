@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Debugger", dependencies: ["Transformer"]),
 
         // Where the two meet.
-        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger"]),
+        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger", "ModelFiles"]),
         // The Debug Adapter Protocol in front of the same debugger (`lmdbg --dap`).
         .target(name: "DAPServer", dependencies: ["JSONRPC", "Debugger", "Transformer", "ModelFiles"]),
         .executableTarget(name: "lmdbg", dependencies: [
@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
         .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
-        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer"]),
+        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer", "ProtocolSchema", "ModelFiles"]),
         .testTarget(name: "DAPServerTests", dependencies: ["DAPServer", "JSONRPC", "Transformer", "ModelFiles"]),
     ],
     swiftLanguageModes: [.v5]

@@ -2,7 +2,6 @@ import ArgumentParser
 import DAPServer
 import Foundation
 import LMDebugServer
-import ModelFiles
 import Tensors
 
 /// `lmdbg serve` (the default): the JSON-RPC debugging protocol on stdin/stdout.
@@ -29,9 +28,9 @@ struct Serve: ParsableCommand {
         Threads.count = threads
         if dap {
             throw ExitCode(runDAPServer(input: STDIN_FILENO, output: STDOUT_FILENO,
-                                        options: DAPOptions(catalog: ModelCatalog(), memoryBudget: memoryBudget << 20)))
+                                        options: DAPOptions(memoryBudget: memoryBudget << 20)))
         }
-        let options = ServerOptions(modelDirectory: ModelCatalog().directory, memoryBudget: memoryBudget << 20)
+        let options = ServerOptions(memoryBudget: memoryBudget << 20)
         throw ExitCode(runServer(input: STDIN_FILENO, output: STDOUT_FILENO, options: options))
     }
 }
