@@ -49,7 +49,8 @@ function showLensPanel(context) {
   } else {
     const panel = vscode.window.createWebviewPanel('lmdbgLens', 'lmdbg: attention / logit lens', vscode.ViewColumn.Beside,
       { enableScripts: true });
-    lensPanel = { panel, layer: 0, head: 0, refresh: (session) => render(session) };
+    // No layer chosen yet: show the last recorded one.
+    lensPanel = { panel, layer: undefined, head: 0, refresh: (session) => render(session) };
     panel.onDidDispose(() => { lensPanel = undefined; }, undefined, context.subscriptions);
     panel.webview.onDidReceiveMessage((message) => {
       if (message.type !== 'select' || !lensPanel) return;

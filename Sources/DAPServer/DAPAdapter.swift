@@ -198,14 +198,14 @@ final class DAPAdapter: @unchecked Sendable {
             let session = DebugSession(model: model, memoryBudget: options.memoryBudget) { [weak self] event in
                 self?.handle(event)
             }
-            session.setExceptionFilters(exceptionFilters)
+            session.setExceptionFilters(arguments.noDebug == true ? ExceptionFilters() : exceptionFilters)
             post(.event("output", body: encoded(OutputBody(category: "console", output:
                 "lmdbg: loaded \(url.lastPathComponent) (\(model.config.architecture.rawValue), "
                 + "\(model.config.layerCount) layers, \(model.hookPoints.count) hook points)\n"))))
             self.session = session
             modelURL = url
             if !functionBreakpoints.isEmpty {
-                for breakpoint in armBreakpoints() {
+                for breakpoint in armBreakpoints(noDebug: arguments.noDebug == true) {
                     post(.event("breakpoint", body: ["reason": "changed", "breakpoint": encoded(breakpoint)]))
                 }
             }
@@ -283,20 +283,25 @@ final class DAPAdapter: @unchecked Sendable {
                            reason: "pending")
             })]
         }
-        return ["breakpoints": encoded(armBreakpoints())]
+        return ["breakpoints": encoded(armBreakpoints(noDebug: launchArguments?.noDebug == true))]
     }
 
-    /// Hands the function breakpoints to the session and answers their DAP form.
-    private func armBreakpoints() -> [Breakpoint] {
-        let armed = launchArguments?.noDebug == true ? [] : functionBreakpoints
-        let statuses = session!.setBreakpoints(armed.map {
+    /// Hands the function breakpoints to the session (none for a run without debugging) and answers their DAP form.
+    private func armBreakpoints(noDebug: Bool) -> [Breakpoint] {
+        guard !noDebug else {
+            session!.setBreakpoints([])
+            return functionBreakpoints.map {
+                Breakpoint(id: $0.id, verified: false, message: "not armed: the run is without debugging", reason: "failed")
+            }
+        }
+        let statuses = session!.setBreakpoints(functionBreakpoints.map {
             BreakpointSpec(hook: $0.spec.name, condition: $0.spec.condition, hitCondition: $0.spec.hitCondition,
                            logMessage: $0.spec.logMessage)
         })
         lock.withLock {
-            breakpointIDs = Dictionary(uniqueKeysWithValues: zip(statuses.map(\.id), armed.map(\.id)))
+            breakpointIDs = Dictionary(uniqueKeysWithValues: zip(statuses.map(\.id), functionBreakpoints.map(\.id)))
         }
-        return zip(armed, statuses).map { breakpoint, status in
+        return zip(functionBreakpoints, statuses).map { breakpoint, status in
             Breakpoint(id: breakpoint.id, verified: status.verified,
                        message: status.message ?? "\(status.hookCount) hook point\(status.hookCount == 1 ? "" : "s")",
                        reason: status.verified ? nil : "failed")
@@ -329,7 +334,7 @@ final class DAPAdapter: @unchecked Sendable {
         }
         exceptionFilters = ExceptionFilters(nan: filters.contains("nan"), inf: filters.contains("inf"),
                                             massiveThreshold: filters.contains("massive") ? threshold : nil)
-        session?.setExceptionFilters(exceptionFilters)
+        session?.setExceptionFilters(launchArguments?.noDebug == true ? ExceptionFilters() : exceptionFilters)
         return nil
     }
 

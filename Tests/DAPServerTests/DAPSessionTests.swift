@@ -206,4 +206,18 @@ struct DAPSessionTests {
         #expect(client.request("disconnect")["success"] == true)
         #expect(client.adapter.waitForExit() == 0)
     }
+
+    @Test func runWithoutDebugging() throws {
+        let client = DAPTestClient()
+        _ = client.body("initialize")
+        #expect(client.request("launch", ["prompt": "Hi", "maxNewTokens": 2, "stopOnEntry": true, "noDebug": true])["success"] == true)
+        let breakpoints = try #require(client.body("setFunctionBreakpoints", ["breakpoints": [["name": "blocks.0.hook_resid_post"]]]))
+        #expect(breakpoints["breakpoints"]?[0]?["verified"] == false)
+        #expect(client.request("setExceptionBreakpoints", ["filters": ["massive"], "filterOptions": [["filterId": "massive", "condition": "1"]]])["success"] == true)
+        #expect(client.request("configurationDone")["success"] == true)
+        #expect(client.next("terminated", timeout: 300) != nil)
+        let exited = client.events("exited")
+        #expect(client.events("stopped").isEmpty && exited.count == 1 && exited[0]["body"]?["exitCode"] == 0)
+        #expect(!client.events("output").filter { $0["body"]?["category"] == "stdout" }.isEmpty)
+    }
 }

@@ -7,7 +7,7 @@ local function command(name, handler, nargs, description, complete)
     { nargs = nargs, desc = description, complete = complete })
 end
 
-command('LmdbgLoad', function(args) require('lmdbg').load(args) end, 1, 'Load a model (a file in $LMDBG_MODELS, or a path)')
+command('LmdbgLoad', function(args) require('lmdbg').load(args) end, 1, 'Load a model (smollm2, a file in $LMDBG_MODELS, or a path)')
 command('LmdbgBreak', function(args) require('lmdbg').add_breakpoint(args) end, '+', 'Break at a hook: {hook} [if {condition}]')
 command('LmdbgRun', function(args) require('lmdbg').run(args) end, '+', 'Run a prompt')
 command('LmdbgNext', function(args) require('lmdbg').next(args) end, '?', 'Step by hook, layer or token',

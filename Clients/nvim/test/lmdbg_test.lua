@@ -31,7 +31,7 @@ local ok, problem = pcall(function()
   lmdbg.setup({ cmd = { os.getenv('LMDBG_BIN') or (root .. '/.build/release/lmdbg') }, max_new_tokens = 2 })
   check(vim.fn.exists(':LmdbgLoad') == 2 and vim.fn.exists(':LmdbgPrint') == 2, 'the commands are defined')
 
-  vim.cmd('LmdbgLoad SmolLM2-135M-Instruct.Q4_1')
+  vim.cmd('LmdbgLoad smollm2')
   wait_for('the model', function() return state.model ~= nil end)
   check(state.model.config.nLayers == 30, 'SmolLM2 has 30 layers')
 

@@ -111,7 +111,7 @@ local function request(method, params, on_result)
   end)
 end
 
---- :LmdbgLoad {model}: a file name in the model directory ($LMDBG_MODELS), or a path.
+--- :LmdbgLoad {model}: a shipped model's short name (smollm2), a file name in $LMDBG_MODELS, or a path.
 function M.load(model)
   local is_path = model:find('/') ~= nil or vim.fn.filereadable(model) == 1
   local params = is_path and { path = vim.fn.fnamemodify(model, ':p') } or { name = model }
