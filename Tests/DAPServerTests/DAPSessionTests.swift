@@ -218,6 +218,7 @@ struct DAPSessionTests {
         #expect(client.next("terminated", timeout: 300) != nil)
         let exited = client.events("exited")
         #expect(client.events("stopped").isEmpty && exited.count == 1 && exited[0]["body"]?["exitCode"] == 0)
-        #expect(!client.events("output").filter { $0["body"]?["category"] == "stdout" }.isEmpty)
+        let generated = client.events("output").filter { $0["body"]?["category"] == "stdout" }
+        #expect(generated.count >= 1)
     }
 }
