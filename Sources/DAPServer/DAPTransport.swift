@@ -13,34 +13,38 @@ final class DAPTransport: @unchecked Sendable {
         case ended(String?)
     }
 
-    private let input: FileHandle
+    private let input: Int32
     private let output: FileHandle
     private let lock = NSLock()
     private var nextSeq: Int64 = 1
 
+    /// Takes ownership of both descriptors.
     init(input: Int32, output: Int32) {
-        self.input = FileHandle(fileDescriptor: input, closeOnDealloc: true)
+        self.input = input
         self.output = FileHandle(fileDescriptor: output, closeOnDealloc: true)
     }
 
-    /// Starts the reader thread.
+    /// Starts the reader thread, which closes the input when it ends.
     func start(_ handler: @escaping @Sendable (Incoming) -> Void) {
         let thread = Thread { [input] in
             var framer = MessageFramer()
+            var chunk = [UInt8](repeating: 0, count: 64 << 10)
+            defer { close(input) }
             while true {
-                let chunk = input.availableData
-                if chunk.isEmpty {
+                let count = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count < 0 { return handler(.ended("read failed: \(String(cString: strerror(errno)))")) }
+                if count == 0 {
                     do { try framer.finish(); handler(.ended(nil)) } catch { handler(.ended("\(error)")) }
                     return
                 }
-                framer.append(Array(chunk))
+                framer.append(Array(chunk[..<count]))
                 do {
                     while let body = try framer.nextBody() {
                         do { handler(.message(try JSONValue(parsing: body))) } catch { handler(.unreadable("\(error)")) }
                     }
                 } catch {
-                    handler(.ended("framing error: \(error)"))
-                    return
+                    return handler(.ended("framing error: \(error)"))
                 }
             }
         }
