@@ -24,7 +24,8 @@ from .tensors import decode_tensor, encode_tensor, is_wire_tensor
 from .transport import PendingRequest, StderrMode, Transport
 from .types import (Breakpoint, EvaluateResult, ExceptionFilter, InitializeResult, LaunchResult, ModelInfo,
                     Patch, PatchSpec, RequestId, Sampling, Scope, ServerCapabilities, SourceBreakpoint,
-                    StackFrame, SteppingGranularity, TokenizeResult, VariablesResult, WorkDoneProgress)
+                    StackFrame, SteppingGranularity, TerminatedEvent, TokenizeResult, VariablesResult,
+                    WorkDoneProgress)
 
 log = logging.getLogger("lmdbg")
 
@@ -51,6 +52,36 @@ class Event:
 
 
 EventCallback = Callable[[Event], None]
+
+
+class Run:
+    """A launched run. Iterating yields its stops in order and resumes it with `debug/continue` after
+    each; the iteration ends with the run, whose `debug/terminated` params are then `terminated`.
+    Leaving the loop early leaves the run stopped where it is."""
+
+    def __init__(self, client: Client, launched: LaunchResult, timeout: float | None) -> None:
+        self.session_id = launched["sessionId"]
+        self.prompt_tokens = launched["promptTokens"]
+        self.terminated: TerminatedEvent | None = None
+        self._client = client
+        self._timeout = timeout
+
+    def __iter__(self) -> Iterator[Event]:
+        while self.terminated is None:
+            event = self._client.wait_for("debug/stopped", "debug/terminated", timeout=self._timeout,
+                                          predicate=lambda e: e.get("sessionId") == self.session_id)
+            if event.method == "debug/terminated":
+                self.terminated = cast(TerminatedEvent, event.params)
+                return
+            yield event
+            self._client.continue_()
+
+    def finish(self) -> TerminatedEvent:
+        """Continues through every remaining stop to the end of the run; its `debug/terminated` params."""
+        for _ in self:
+            pass
+        assert self.terminated is not None
+        return self.terminated
 
 
 def find_server(explicit: str | os.PathLike[str] | None = None) -> str:
@@ -284,6 +315,13 @@ class Client:
         if sampling is not None:
             params["sampling"] = dict(sampling)
         return cast(LaunchResult, self._call("session/launch", params))
+
+    def run(self, prompt: str, *, max_new_tokens: int | None = None, sampling: Sampling | None = None,
+            timeout: float | None = None) -> Run:
+        """Launches a run (`session/launch`) to iterate over its stops: `for stop in dbg.run(prompt): ...`.
+        `timeout` bounds each wait for the next stop."""
+        launched = self.launch(prompt, max_new_tokens=max_new_tokens, sampling=sampling)
+        return Run(self, launched, timeout)
 
     def restart(self) -> LaunchResult:
         """`debug/restart`: the last launch again, with the current breakpoints and patches."""

@@ -311,3 +311,31 @@ def _catch(fn: Any, into: list[BaseException]) -> None:
         fn()
     except BaseException as error:  # noqa: BLE001 - handed to the test thread
         into.append(error)
+
+
+def test_run_yields_its_own_stops_continuing_after_each_and_keeps_the_end(servers):
+    layers = iter(range(3))
+
+    def stop_or_end(session: int) -> dict[str, Any]:
+        layer = next(layers, None)
+        if layer is None:
+            return notification("debug/terminated", {"sessionId": session, "reason": "maxNewTokens", "tokens": [5],
+                                                     "text": " Paris", "activePatches": []})
+        return notification("debug/stopped", {**STOP, "sessionId": session, "layer": layer})
+
+    stale = notification("debug/stopped", {**STOP, "sessionId": 1})
+    def launch(params: dict[str, Any]) -> Any:
+        raise Reply(before=[stale, stop_or_end(2)], result={"sessionId": 2, "promptTokens": [7]})
+
+    def resume(params: dict[str, Any]) -> Any:
+        raise Reply(before=[stop_or_end(2)], result={})
+
+    server, client = start(servers, {"session/launch": launch, "debug/continue": resume})
+    run = client.run("x", max_new_tokens=1)
+    assert run.session_id == 2 and run.prompt_tokens == [7]
+    seen = [stop["layer"] for stop in run]
+    assert seen == [0, 1, 2]  # the stale stop of session 1 is not among them
+    assert run.terminated is not None and run.terminated["text"] == " Paris"
+    continues = [m for m in server.received if m.get("method") == "debug/continue"]
+    assert len(continues) == 3
+    assert run.finish()["reason"] == "maxNewTokens"
