@@ -93,16 +93,19 @@ def find_server(explicit: str | os.PathLike[str] | None = None) -> str:
             if found is None:
                 raise ServerNotFound(f"the {origin} names {os.fspath(given)!r}, which is not an executable file")
             return found
-    root = Path(__file__).resolve().parents[3]
-    candidates = [root / ".build" / build / "lmdbg" for build in ("release", "debug")]
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
+    root = Path(__file__).resolve().parents[3]  # lmdbg/ → python/ → Clients/ → the repository
+    in_repository = (root / "Package.swift").is_file()
+    if in_repository:
+        for build in ("release", "debug"):
+            candidate = root / ".build" / build / "lmdbg"
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
     on_path = shutil.which("lmdbg")
     if on_path is not None:
         return on_path
-    raise ServerNotFound("no lmdbg server found: pass server=..., set $LMDBG_SERVER, build it "
-                         f"(`swift build -c release --product lmdbg` makes {candidates[0]}), or put lmdbg on PATH")
+    build_hint = f", build it (`swift build -c release --product lmdbg` in {root})" if in_repository else ""
+    raise ServerNotFound(f"no lmdbg server found: pass server=..., set $LMDBG_SERVER{build_hint}, "
+                         "or put lmdbg on PATH")
 
 
 class Client:
