@@ -38,11 +38,17 @@ def run_to_end(dbg: lmdbg.Client, session: int, event: lmdbg.Event | None = None
 
 @pytest.fixture(autouse=True)
 def clean_session(dbg: lmdbg.Client):
-    """Each test starts and ends without breakpoints, patches or queued events."""
-    yield
+    """Each test starts without breakpoints, patches, queued events or a stopped run (a failed test may
+    leave its run stopped: it is continued to its end)."""
     dbg.set_breakpoints([])
     dbg.clear_patches()
     dbg.set_exception_breakpoints([])
+    try:
+        dbg.continue_()
+    except RPCError as error:
+        assert error.code == ErrorCode.INVALID_SESSION_STATE and error.data["state"] != "stopped"
+    else:
+        dbg.wait_for("debug/terminated", timeout=EVENT_TIMEOUT)
     dbg.clear_events()
 
 
@@ -122,23 +128,39 @@ def test_conditional_breakpoint_stops_in_layer_order_with_reads_equal_to_trace(d
     assert event["reason"] == "maxNewTokens" and event["sessionId"] == session
 
 
-def test_step_back_stops_at_earlier_hooks_with_their_recorded_values(dbg, trace):
+def test_step_back_returns_through_the_stepped_hooks_with_their_recorded_values(dbg, trace):
     names = [hook["name"] for hook in dbg.model_info["hookPoints"]]
-    dbg.set_breakpoints(["blocks.5.hook_resid_post"])
+    dbg.set_breakpoints(["blocks.5.hook_resid_pre"])
     session = dbg.launch(PROMPT)["sessionId"]
     stop = next_event(dbg, session)
-    assert stop["hook"] == "blocks.5.hook_resid_post"
-    here = names.index(stop["hook"])
-    for back in (1, 2):
+    first = names.index("blocks.5.hook_resid_pre")
+    assert stop["hook"] == names[first]
+    for ahead in (1, 2, 3):
+        dbg.next()
+        stop = next_event(dbg, session)
+        assert stop["reason"] == "step" and stop["hook"] == names[first + ahead] and not stop.get("recorded")
+    for back in (2, 1, 0):
         dbg.step_back()
         stop = next_event(dbg, session)
-        hook = names[here - back]
+        hook = names[first + back]
         assert stop.method == "debug/stopped" and stop["reason"] == "step" and stop["recorded"] is True
         assert stop["hook"] == hook
         np.testing.assert_allclose(dbg.read_tensor(hook), trace[hook], rtol=1e-5, atol=1e-5, err_msg=hook)
         frames = dbg.stack_trace()
         assert frames[0]["hook"] == hook and frames[-1]["kind"] == "token"
     assert run_to_end(dbg, session, stop)["reason"] == "maxNewTokens"
+
+
+def test_step_back_before_the_record_is_invalid_session_state(dbg):
+    """The schema: stepBack answers -32003 when there is no earlier hook point (-32005 when it was evicted)."""
+    dbg.set_breakpoints(["blocks.2.hook_resid_pre"])
+    session = dbg.launch(PROMPT)["sessionId"]
+    stop = next_event(dbg, session)
+    with pytest.raises(RPCError) as caught:
+        dbg.step_back()
+    assert caught.value.code == ErrorCode.INVALID_SESSION_STATE, caught.value
+    assert dbg.stack_trace()[0]["hook"] == "blocks.2.hook_resid_pre"
+    run_to_end(dbg, session, stop)
 
 
 def test_zero_ablating_attention_out_in_layer_3_matches_an_independent_forward(dbg, trace):
@@ -159,10 +181,10 @@ def test_zero_ablating_attention_out_in_layer_3_matches_an_independent_forward(d
 
     reference = LlamaReference.load(MODEL_FILE)
     clean = reference.logits_from(0, trace["hook_embed"])
-    np.testing.assert_allclose(clean, trace["logits"], atol=2e-2)  # the reference itself agrees with the engine
+    np.testing.assert_allclose(clean, trace["logits"], atol=1e-3)  # the reference itself agrees with the engine
     ablated = reference.logits_from(3, trace["blocks.3.hook_resid_pre"], zero_attention_in=3)
     assert np.abs(ablated - trace["logits"]).max() > 1.0  # the ablation matters
-    np.testing.assert_allclose(patched, ablated, atol=2e-2)
+    np.testing.assert_allclose(patched, ablated, atol=1e-3)
     assert np.argmax(patched[-1]) == np.argmax(ablated[-1])
 
 
@@ -184,12 +206,9 @@ def test_inspection_errors_carry_codes_and_data(dbg):
         dbg.read_tensor("blocks.0.hook_resid_post")
     assert no_run.value.code == ErrorCode.INVALID_SESSION_STATE and no_run.value.data["state"] in (
         "none", "terminated")
-    session = dbg.launch(PROMPT, stop_on_entry=True)["sessionId"]
+    dbg.set_breakpoints(["blocks.1.hook_resid_pre"])
+    session = dbg.launch(PROMPT)["sessionId"]
     stop = next_event(dbg, session)
-    assert stop["reason"] == "entry"
-    dbg.next()
-    stop = next_event(dbg, session)
-    assert stop["reason"] == "step" and stop["hook"] == dbg.model_info["hookPoints"][0]["name"]
     with pytest.raises(RPCError) as bad_expression:
         dbg.evaluate("x.norm(")
     assert bad_expression.value.code == ErrorCode.EXPRESSION_ERROR
@@ -198,6 +217,17 @@ def test_inspection_errors_carry_codes_and_data(dbg):
         dbg.read_tensor("blocks.99.hook_resid_pre")
     assert unknown_hook.value.code in (ErrorCode.INVALID_PARAMS, ErrorCode.EXPRESSION_ERROR)
     assert dbg.evaluate("x.shape")["type"] == "tensor"
+    run_to_end(dbg, session, stop)
+
+
+def test_next_after_a_stop_on_entry_stops_at_the_first_hook_point(dbg):
+    session = dbg.launch(PROMPT, stop_on_entry=True)["sessionId"]
+    stop = next_event(dbg, session)
+    assert stop["reason"] == "entry" and "hook" not in stop.params
+    assert [frame["kind"] for frame in dbg.stack_trace()] == ["token"]
+    dbg.next()
+    stop = next_event(dbg, session)
+    assert stop["reason"] == "step" and stop["hook"] == dbg.model_info["hookPoints"][0]["name"]
     run_to_end(dbg, session, stop)
 
 
@@ -211,26 +241,28 @@ def test_malformed_messages_get_their_error_codes_and_the_session_goes_on(dbg, t
     dbg.set_breakpoints(["blocks.7.hook_resid_post"])
     session = dbg.launch(PROMPT)["sessionId"]
     stop = next_event(dbg, session)
+    # (body, the ids the answer may carry, its error code). The schema lets an invalid request's answer
+    # carry id null, even when the message had an id.
     cases = [
-        (b"{not json", None, ErrorCode.PARSE_ERROR),
-        (b"\xff\xfe\x00", None, ErrorCode.PARSE_ERROR),
-        (b"[1, 2]", None, ErrorCode.INVALID_REQUEST),
-        (b'{"jsonrpc": "2.0", "id": "raw-1"}', "raw-1", ErrorCode.INVALID_REQUEST),
-        (b'{"jsonrpc": "1.0", "id": "raw-2", "method": "model/tokenize", "params": {"text": "a"}}', "raw-2",
-         ErrorCode.INVALID_REQUEST),
-        (b'{"jsonrpc": "2.0", "id": "raw-3", "method": "no/such"}', "raw-3", ErrorCode.METHOD_NOT_FOUND),
-        (b'{"jsonrpc": "2.0", "id": "raw-4", "method": "model/tokenize", "params": {"txt": "a"}}', "raw-4",
+        (b"{not json", {None}, ErrorCode.PARSE_ERROR),
+        (b"\xff\xfe\x00", {None}, ErrorCode.PARSE_ERROR),
+        (b"[1, 2]", {None}, ErrorCode.INVALID_REQUEST),
+        (b'{"jsonrpc": "2.0", "id": "raw-1", "params": {}}', {None, "raw-1"}, ErrorCode.INVALID_REQUEST),
+        (b'{"jsonrpc": "1.0", "id": "raw-2", "method": "model/tokenize", "params": {"text": "a"}}',
+         {None, "raw-2"}, ErrorCode.INVALID_REQUEST),
+        (b'{"jsonrpc": "2.0", "id": "raw-3", "method": "no/such"}', {"raw-3"}, ErrorCode.METHOD_NOT_FOUND),
+        (b'{"jsonrpc": "2.0", "id": "raw-4", "method": "model/tokenize", "params": {"txt": "a"}}', {"raw-4"},
          ErrorCode.INVALID_PARAMS),
-        (b'{"jsonrpc": "2.0", "id": "raw-5", "method": "debug/scopes", "params": {"frameId": "one"}}', "raw-5",
-         ErrorCode.INVALID_PARAMS),
-        (b'{"jsonrpc": "2.0", "id": "raw-6", "method": "initialize", "params": {}}', "raw-6",
+        (b'{"jsonrpc": "2.0", "id": "raw-5", "method": "debug/scopes", "params": {"frameId": "one"}}',
+         {"raw-5"}, ErrorCode.INVALID_PARAMS),
+        (b'{"jsonrpc": "2.0", "id": "raw-6", "method": "initialize", "params": {}}', {"raw-6"},
          ErrorCode.INVALID_REQUEST),
     ]
-    for body, expected_id, code in cases:
+    for body, ids, code in cases:
         answer = raw(dbg, body)
-        assert answer["id"] == expected_id and answer["error"]["code"] == code, (body, answer)
-    dbg.transport.send_raw(b"Content-Length: 40\r\n\r\n" + json.dumps(
-        {"jsonrpc": "2.0", "method": "no/notification"}).encode().ljust(40))  # ignored: no answer
+        assert answer["id"] in ids and answer["error"]["code"] == code, (body, answer)
+    notification = json.dumps({"jsonrpc": "2.0", "method": "no/notification"}).encode()
+    dbg.transport.send_raw(b"Content-Length: %d\r\n\r\n%s" % (len(notification), notification))  # ignored
 
     # Still stopped at the same place, with the same values, and the run goes on.
     assert dbg.stack_trace()[0]["hook"] == "blocks.7.hook_resid_post"
@@ -238,6 +270,19 @@ def test_malformed_messages_get_their_error_codes_and_the_session_goes_on(dbg, t
                                rtol=1e-5, atol=1e-5)
     assert run_to_end(dbg, session, stop)["reason"] == "maxNewTokens"
     assert dbg.transport.unmatched.empty()
+
+
+def test_a_header_without_content_length_is_a_parse_error_and_the_server_reads_on(server_path):
+    """The schema (-32700): "the message is not valid JSON (or its framing is broken). Answered with id null;
+    the server then reads the next message." A header block that ends but names no length is such a case."""
+    with lmdbg.Client(server=server_path, timeout=60) as client:
+        client.transport.send_raw(b"Content-Type: application/json\r\n\r\n")
+        answer = client.transport.unmatched.get(timeout=30)
+        assert answer["id"] is None and answer["error"]["code"] == ErrorCode.PARSE_ERROR
+        with pytest.raises(RPCError) as caught:
+            client.tokenize("a")
+        assert caught.value.code == ErrorCode.NO_MODEL_LOADED
+    assert client.returncode == 0
 
 
 def test_generation_sends_output_and_the_generated_tokens(dbg):
