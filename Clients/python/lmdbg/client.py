@@ -10,11 +10,11 @@ import subprocess
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Callable, cast
+from typing import IO, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,10 +22,27 @@ import numpy.typing as npt
 from .errors import LMDBGError, ServerNotFound
 from .tensors import decode_tensor, encode_tensor, is_wire_tensor
 from .transport import PendingRequest, StderrMode, Transport
-from .types import (Breakpoint, EvaluateResult, ExceptionFilter, InitializeResult, LaunchResult, ModelInfo,
-                    Patch, PatchSpec, RequestId, Sampling, Scope, ServerCapabilities, SourceBreakpoint,
-                    StackFrame, SteppingGranularity, TerminatedEvent, TokenizeResult, VariablesResult,
-                    WorkDoneProgress)
+from .types import (
+    Breakpoint,
+    EvaluateResult,
+    ExceptionFilter,
+    InitializeResult,
+    LaunchResult,
+    ModelInfo,
+    Patch,
+    PatchSpec,
+    RequestId,
+    Sampling,
+    Scope,
+    ServerCapabilities,
+    SourceBreakpoint,
+    StackFrame,
+    SteppingGranularity,
+    TerminatedEvent,
+    TokenizeResult,
+    VariablesResult,
+    WorkDoneProgress,
+)
 
 log = logging.getLogger("lmdbg")
 
@@ -155,7 +172,7 @@ class Client:
                                           on_notification=self.handle_notification, on_close=self.handle_close)
         return self._handshake()
 
-    def connect(self, incoming: BinaryIO, outgoing: BinaryIO) -> Client:
+    def connect(self, incoming: IO[bytes], outgoing: IO[bytes]) -> Client:
         """Like `start`, but talks to a server over the given streams instead of spawning one."""
         if self._transport is not None:
             raise RuntimeError("the client was already started")

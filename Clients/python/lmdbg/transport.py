@@ -7,9 +7,10 @@ import logging
 import queue
 import subprocess
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import IO, Any, BinaryIO, Callable, Literal, Union
+from typing import IO, Any, Literal
 
 from .errors import ErrorCode, LMDBGError, ProtocolError, RPCError, ServerExited
 from .framing import FrameDecoder, decode_body, encode_message
@@ -18,7 +19,7 @@ from .types import RequestId
 log = logging.getLogger("lmdbg")
 
 #: What to do with the server's stderr: pass it through to ours, keep its last lines, drop it, or a file.
-StderrMode = Union[Literal["inherit", "capture", "discard"], IO[Any]]
+StderrMode = Literal["inherit", "capture", "discard"] | IO[Any]
 #: Called on the reader thread for each notification, in arrival order.
 NotificationHandler = Callable[[str, dict[str, Any]], None]
 #: Called on the reader thread once, when the connection ends, with the reason.
@@ -76,7 +77,7 @@ class Transport:
     request (among them the id-null answers to unreadable messages) are put on `unmatched`.
     """
 
-    def __init__(self, incoming: BinaryIO, outgoing: BinaryIO, *,
+    def __init__(self, incoming: IO[bytes], outgoing: IO[bytes], *,
                  process: subprocess.Popen[bytes] | None = None,
                  on_notification: NotificationHandler | None = None,
                  on_close: CloseHandler | None = None) -> None:
@@ -100,8 +101,12 @@ class Transport:
               cwd: str | None = None, on_notification: NotificationHandler | None = None,
               on_close: CloseHandler | None = None) -> Transport:
         """Starts the server process and connects to its stdin and stdout."""
-        stderr_arg: Any = {"inherit": None, "capture": subprocess.PIPE, "discard": subprocess.DEVNULL}.get(
-            stderr, stderr) if isinstance(stderr, str) else stderr
+        stderr_arg: Any = stderr
+        if isinstance(stderr, str):
+            modes = {"inherit": None, "capture": subprocess.PIPE, "discard": subprocess.DEVNULL}
+            if stderr not in modes:
+                raise ValueError(f"stderr must be one of {sorted(modes)} or a file, not {stderr!r}")
+            stderr_arg = modes[stderr]
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr_arg,
                                    env=env, cwd=cwd)
         assert process.stdin is not None and process.stdout is not None
@@ -205,8 +210,11 @@ class Transport:
                 except Exception:
                     log.exception("the handler of a %s notification failed", method)
             return
-        with self._lock:
-            pending = self._pending.pop(message.get("id"), None) if _hashable(message.get("id")) else None
+        response_id = message.get("id")
+        pending = None
+        if isinstance(response_id, int | str) and not isinstance(response_id, bool):
+            with self._lock:
+                pending = self._pending.pop(response_id, None)
         if pending is None:
             self.unmatched.put(message)
         else:
@@ -266,6 +274,3 @@ class Transport:
             self._stderr_thread.join(wait or 0.5)
         return code
 
-
-def _hashable(value: Any) -> bool:
-    return isinstance(value, (int, str)) and not isinstance(value, bool)

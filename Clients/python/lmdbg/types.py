@@ -6,15 +6,15 @@ JSON objects stay dicts at runtime; these types only describe them. Member names
 """
 from __future__ import annotations
 
-from typing import Literal, NotRequired, TypedDict, Union
+from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
 import numpy.typing as npt
 
-RequestId = Union[int, str]
-ProgressToken = Union[int, str]
+RequestId = int | str
+ProgressToken = int | str
 #: A number that may not be finite: a JSON number, or "NaN", "Infinity", "-Infinity" (see `to_float`).
-FloatValue = Union[float, int, Literal["NaN", "Infinity", "-Infinity"]]
+FloatValue = float | int | Literal["NaN", "Infinity", "-Infinity"]
 
 TensorDType = Literal["float32"]
 ExceptionFilter = Literal["nan", "inf", "massive"]
@@ -22,15 +22,15 @@ SteppingGranularity = Literal["hook", "layer", "token"]
 FrameKind = Literal["hook", "layer", "token"]
 ValueType = Literal["tensor", "number", "tokens", "bool", "string"]
 PatchOperation = Literal["set", "add", "zero", "mean", "scale", "projectOut", "resample"]
-PatchPositions = Union[list[int], Literal["all", "prompt", "generated"]]
+PatchPositions = list[int] | Literal["all", "prompt", "generated"]
 StopReason = Literal["entry", "breakpoint", "step", "exception", "pause"]
 OutputCategory = Literal["generated", "log"]
 TerminationReason = Literal["endOfSequence", "maxNewTokens", "superseded", "error"]
 SessionState = Literal["none", "running", "stopped", "terminated"]
 #: A dimension of a hook point's shape: a size, "pos" or "kpos".
-ShapeDimension = Union[int, Literal["pos", "kpos"]]
+ShapeDimension = int | Literal["pos", "kpos"]
 #: `EvaluateResult.value`: a FloatValue, a bool, a string or token ids.
-EvaluatedValue = Union[FloatValue, bool, str, list[int]]
+EvaluatedValue = FloatValue | bool | str | list[int]
 
 
 class WireTensor(TypedDict):
@@ -92,7 +92,7 @@ class WorkDoneProgressEnd(TypedDict):
     message: NotRequired[str]
 
 
-WorkDoneProgress = Union[WorkDoneProgressBegin, WorkDoneProgressReport, WorkDoneProgressEnd]
+WorkDoneProgress = WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd
 
 
 class ProgressParams(TypedDict):

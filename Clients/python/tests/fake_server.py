@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from lmdbg import Client
 from lmdbg.framing import FrameDecoder, decode_body, encode_message

@@ -10,11 +10,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fake_server import FakeServer, Reply, notification
 
 from lmdbg import Client, Event, ProtocolError, RPCError, ServerExited
 from lmdbg.errors import ErrorCode
-
-from fake_server import FakeServer, Reply, notification
 
 STOP = {"sessionId": 1, "reason": "breakpoint", "hook": "blocks.0.hook_resid_post", "layer": 0,
         "positions": {"start": 0, "end": 5}, "tokenStep": 0, "breakpointIds": [1]}

@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import MODEL_FILE
 
 pytestmark = pytest.mark.server
@@ -16,10 +15,10 @@ def test_activation_patching_prints_a_table_from_corrupted_to_clean(server_path)
     done = subprocess.run([sys.executable, str(SCRIPT), "--model", str(MODEL_FILE), "--server", server_path],
                           capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr
-    clean = float(re.search(r"^clean: .* = ([-+.\d]+)$", done.stdout, re.M).group(1))
-    corrupted = float(re.search(r"^corrupted: .* = ([-+.\d]+)$", done.stdout, re.M).group(1))
+    clean = float(re.search(r"^clean: .* = ([-+.\d]+)$", done.stdout, re.MULTILINE).group(1))
+    corrupted = float(re.search(r"^corrupted: .* = ([-+.\d]+)$", done.stdout, re.MULTILINE).group(1))
     rows = [(int(layer), float(diff), float(recovery)) for layer, diff, recovery in
-            re.findall(r"^\s+(\d+)\s+([-+.\d]+)\s+([-+.\d]+)", done.stdout, re.M)]
+            re.findall(r"^\s+(\d+)\s+([-+.\d]+)\s+([-+.\d]+)", done.stdout, re.MULTILINE)]
     assert clean > 0 > corrupted, done.stdout  # Paris wins the clean run, Rome the corrupted one
     assert [layer for layer, _, _ in rows] == list(range(30))
     # Layer 0's residual at the last position is the embedding of " of", the same in both prompts.

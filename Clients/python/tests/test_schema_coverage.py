@@ -3,16 +3,16 @@ method sends is valid against the schema."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jsonschema
 import numpy as np
 import pytest
+from fake_server import FakeServer
 
 from lmdbg import Client
-
-from fake_server import FakeServer
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "Protocol" / "lmdbg.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))

@@ -7,12 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import MODEL_FILE, MODEL_NAME, PROMPT
+from reference import LlamaReference
 
 import lmdbg
 from lmdbg import ErrorCode, RPCError
-
-from conftest import MODEL_FILE, MODEL_NAME, PROMPT
-from reference import LlamaReference
 
 pytestmark = pytest.mark.server
 N_LAYERS = 30
