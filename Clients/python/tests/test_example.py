@@ -1,4 +1,5 @@
 """examples/activation_patching.py, run as a script against the real server."""
+import os
 import re
 import subprocess
 import sys
@@ -8,12 +9,14 @@ import pytest
 from conftest import MODEL_FILE
 
 pytestmark = pytest.mark.server
-SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "activation_patching.py"
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = PACKAGE_ROOT / "examples" / "activation_patching.py"
 
 
 def test_activation_patching_prints_a_table_from_corrupted_to_clean(server_path):
+    path = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")]))
     done = subprocess.run([sys.executable, str(SCRIPT), "--model", str(MODEL_FILE), "--server", server_path],
-                          capture_output=True, text=True, timeout=1800)
+                          capture_output=True, text=True, timeout=1800, env={**os.environ, "PYTHONPATH": path})
     assert done.returncode == 0, done.stderr
     clean = float(re.search(r"^clean: .* = ([-+.\d]+)$", done.stdout, re.MULTILINE).group(1))
     corrupted = float(re.search(r"^corrupted: .* = ([-+.\d]+)$", done.stdout, re.MULTILINE).group(1))

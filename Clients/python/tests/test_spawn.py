@@ -1,4 +1,5 @@
 """The spawn path with real processes: finding the binary, stderr capture, exit codes, a dying server."""
+import os
 import sys
 from pathlib import Path
 
@@ -7,10 +8,13 @@ import pytest
 import lmdbg
 
 STUB = str(Path(__file__).resolve().parent / "stub_server.py")
+#: The stub imports lmdbg.framing: let it find the package whether or not it is installed.
+STUB_ENV = {"PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+                                                        os.environ.get("PYTHONPATH")]))}
 
 
 def test_a_spawned_server_is_initialized_and_shut_down_with_exit_code_0():
-    with lmdbg.Client(server=sys.executable, server_args=[STUB], timeout=30) as client:
+    with lmdbg.Client(server=sys.executable, server_args=[STUB], env=STUB_ENV, timeout=30) as client:
         assert client.initialize_result["serverInfo"]["name"] == "stub"
         with pytest.raises(lmdbg.RPCError) as caught:
             client.tokenize("x")
