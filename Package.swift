@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Debugger", dependencies: ["Transformer"]),
 
         // Where the two meet.
-        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger"]),
+        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger", "ModelFiles"]),
         .executableTarget(name: "lmdbg", dependencies: [
             "LMDebugServer", "Transformer", "ModelFiles", "Tokenizers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
         .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
-        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer", "ProtocolSchema"]),
+        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer", "ProtocolSchema", "ModelFiles"]),
     ],
     swiftLanguageModes: [.v5]
 )

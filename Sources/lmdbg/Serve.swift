@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import LMDebugServer
-import ModelFiles
 import Tensors
 
 /// `lmdbg serve` (the default): the JSON-RPC debugging protocol on stdin/stdout.
@@ -23,7 +22,7 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         Threads.count = threads
-        let options = ServerOptions(modelDirectory: ModelCatalog().directory, memoryBudget: memoryBudget << 20)
+        let options = ServerOptions(memoryBudget: memoryBudget << 20)
         throw ExitCode(runServer(input: STDIN_FILENO, output: STDOUT_FILENO, options: options))
     }
 }
