@@ -74,7 +74,8 @@ class LlamaReference:
         w = self.weights
         h = self._norm(resid_mid, f"blk.{layer}.ffn_norm.weight")
         gate = h @ w[f"blk.{layer}.ffn_gate.weight"].T
-        return (gate / (1 + np.exp(-gate)) * (h @ w[f"blk.{layer}.ffn_up.weight"].T)) @ w[f"blk.{layer}.ffn_down.weight"].T
+        hidden = gate / (1 + np.exp(-gate)) * (h @ w[f"blk.{layer}.ffn_up.weight"].T)
+        return hidden @ w[f"blk.{layer}.ffn_down.weight"].T
 
     def logits_from(self, layer: int, resid_pre: Array, *, zero_attention_in: int | None = None) -> Array:
         """The logits at every position, running layers `layer`… on `resid_pre` (that layer's input);

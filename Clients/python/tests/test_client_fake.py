@@ -301,8 +301,8 @@ def test_a_model_given_to_the_client_is_loaded_after_the_handshake(servers, tmp_
 
 def test_a_different_protocol_minor_version_warns(servers):
     with pytest.warns(UserWarning, match="0.2.0"):
-        start(servers, {"initialize": lambda p: {"protocolVersion": "0.2.0", "serverInfo": {"name": "f", "version": "0"},
-                                                 "capabilities": {}}})
+        start(servers, {"initialize": lambda p: {"protocolVersion": "0.2.0", "capabilities": {},
+                                                 "serverInfo": {"name": "f", "version": "0"}}})
 
 
 def _catch(fn: Any, into: list[BaseException]) -> None:
