@@ -11,7 +11,7 @@ from conftest import MODEL_FILE, MODEL_NAME, PROMPT
 from reference import LlamaReference
 
 import lmdbg
-from lmdbg import ErrorCode, RPCError
+from lmdbg import ServerExited, ErrorCode, RPCError
 
 pytestmark = pytest.mark.server
 N_LAYERS = 30
@@ -219,14 +219,15 @@ def test_inspection_errors_carry_codes_and_data(dbg):
     run_to_end(dbg, session, stop)
 
 
-def test_next_after_a_stop_on_entry_stops_at_the_first_hook_point(dbg):
+def test_a_stop_on_entry_is_at_the_first_hook_point_and_next_goes_on_from_there(dbg):
     session = dbg.launch(PROMPT, stop_on_entry=True)["sessionId"]
     stop = next_event(dbg, session)
-    assert stop["reason"] == "entry" and "hook" not in stop.params
-    assert [frame["kind"] for frame in dbg.stack_trace()] == ["token"]
+    hooks = [hook["name"] for hook in dbg.model_info["hookPoints"]]
+    assert stop["reason"] == "entry" and stop["hook"] == hooks[0] == "hook_embed"
+    assert [frame["kind"] for frame in dbg.stack_trace()] == ["hook", "token"]
     dbg.next()
     stop = next_event(dbg, session)
-    assert stop["reason"] == "step" and stop["hook"] == dbg.model_info["hookPoints"][0]["name"]
+    assert stop["reason"] == "step" and stop["hook"] == hooks[1]
     run_to_end(dbg, session, stop)
 
 
@@ -271,17 +272,17 @@ def test_malformed_messages_get_their_error_codes_and_the_session_goes_on(dbg, t
     assert dbg.transport.unmatched.empty()
 
 
-def test_a_header_without_content_length_is_a_parse_error_and_the_server_reads_on(server_path):
-    """The schema (-32700): "the message is not valid JSON (or its framing is broken). Answered with id null;
-    the server then reads the next message." A header block that ends but names no length is such a case."""
-    with lmdbg.Client(server=server_path, timeout=60) as client:
-        client.transport.send_raw(b"Content-Type: application/json\r\n\r\n")
-        answer = client.transport.unmatched.get(timeout=30)
-        assert answer["id"] is None and answer["error"]["code"] == ErrorCode.PARSE_ERROR
-        with pytest.raises(RPCError) as caught:
+def test_a_header_without_content_length_is_a_parse_error_and_ends_the_connection(server_path):
+    """The schema (-32700): a broken frame is answered with id null, then the server closes the
+    connection and exits 1, since the byte stream cannot be resynchronised."""
+    client = lmdbg.Client(server=server_path, timeout=60)
+    with pytest.raises(ServerExited):
+        with client:
+            client.transport.send_raw(b"Content-Type: application/json\r\n\r\n")
+            answer = client.transport.unmatched.get(timeout=30)
+            assert answer["id"] is None and answer["error"]["code"] == ErrorCode.PARSE_ERROR
             client.tokenize("a")
-        assert caught.value.code == ErrorCode.NO_MODEL_LOADED
-    assert client.returncode == 0
+    assert client.returncode == 1
 
 
 def test_generation_sends_output_and_the_generated_tokens(dbg):
