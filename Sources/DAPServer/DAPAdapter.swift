@@ -458,6 +458,7 @@ extension DAPError {
         case .invalidArgument(let field, let message): self.init(.invalidParams, "\(field): \(message)")
         case .notRecorded(let message): self.init(.invalidParams, message)
         case .budgetExceeded(let message): self.init(.memoryBudgetExceeded, message)
+        case .startOfRecord: self.init(.invalidSessionState, error.description)
         case .expression: self.init(.expressionError, error.description)
         }
     }
