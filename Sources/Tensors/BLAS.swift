@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Dispatch
 
 /// How many threads the engine computes on: OpenBLAS's pool and `parallelFor`'s workers.
@@ -27,10 +28,14 @@ public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>
     }
 }
 
-/// Thin wrappers over OpenBLAS for row-major float32 matrices.
+/// Wrappers over OpenBLAS for row-major float32 matrices. On CPUs with AVX2/FMA, gemm runs our
+/// own kernel (CKernels) instead, split over `Threads.count` threads.
 /// `a` is `m × k` (or `k × m` when transposed), `b` is `k × n` (or `n × k`), `c` is `m × n`;
 /// `lda`, `ldb`, `ldc` are the distances between rows in floats.
 public enum BLAS {
+    /// Whether gemm can use the AVX2/FMA kernel on this machine.
+    public static let hasAVX2 = ck_has_avx2_fma() != 0
+
     /// c = alpha · op(a) · op(b) + beta · c.
     /// A single row (m = 1) goes through gemv, which is several times faster than gemm there.
     public static func gemm(
@@ -42,6 +47,16 @@ public enum BLAS {
             // c[1, n] = a[1, k] · op(b): op(b) = bᵀ means b is [n, k], otherwise [k, n].
             gemv(transpose: !transposeB, rows: transposeB ? n : k, cols: transposeB ? k : n,
                  alpha: alpha, a: b, lda: ldb, x: a, beta: beta, y: c)
+            return
+        }
+        if hasAVX2 && !transposeA && k > 0 {
+            // Columns of c split between the threads, in multiples of the kernel's 16-wide panels.
+            let panels = (n + 15) / 16
+            parallelFor(panels, minimumChunk: max(1, 64 * 64 * 64 / max(1, m * k * 16))) { range in
+                let first = range.lowerBound * 16, end = min(n, range.upperBound * 16)
+                ck_sgemm(transposeB ? 1 : 0, m, end - first, k, alpha, a, lda,
+                         transposeB ? b + first * ldb : b + first, ldb, beta, c + first, ldc)
+            }
             return
         }
         cblas_sgemm(

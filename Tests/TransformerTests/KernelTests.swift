@@ -18,7 +18,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
 
 struct BLASTests {
     /// gemm, including the m = 1 case that dispatches to gemv, every transpose combination and strides.
-    @Test(arguments: [(1, 37, 19), (5, 8, 3), (17, 33, 65), (64, 40, 96)])
+    @Test(arguments: [(1, 37, 19), (5, 8, 3), (17, 33, 65), (64, 40, 96), (130, 37, 300), (7, 3100, 20)])
     func gemmMatchesReference(m: Int, n: Int, k: Int) {
         for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
             let lda = (transposeA ? m : k) + 3, ldb = (transposeB ? k : n) + 2, ldc = n + 1
