@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "LMDebugProtocol", dependencies: ["JSONRPC"]),
 
         // Engine side: tensors ← model files / tokenizer ← transformer ← debugger.
-        // AVX2/FMA sgemm, chosen at run time: OpenBLAS 0.3.21 does not recognise recent Xeons and runs
+        // AVX2/AVX-512 sgemm, chosen at run time: OpenBLAS 0.3.21 does not recognise recent Xeons and runs
         // its SSE3 (Prescott) kernels there, at a third of the speed.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "Tensors", dependencies: ["CBLAS", "CKernels"], swiftSettings: optimised),

@@ -1,18 +1,23 @@
-// Single-precision matrix multiply for AVX2/FMA, in the BLIS scheme: b is packed into panels 16
-// columns wide, a into panels 6 rows high, and a 6×16 micro-kernel keeps the tile of c in 12 ymm
-// registers while it runs down k. Compiled for AVX2 per function, so the rest of the binary stays
-// baseline x86-64; callers check ck_has_avx2_fma() first.
+// Single-precision matrix multiply for AVX2/FMA or AVX-512, in the BLIS scheme: b is packed into panels
+// NR columns wide (16 for AVX2, 32 for AVX-512), a into panels 6 rows high, and a 6×NR micro-kernel keeps
+// the tile of c in 12 vector registers while it runs down k. Compiled per function for its instruction
+// set, so the rest of the binary stays baseline x86-64; callers check ck_has_avx2_fma() first.
 #include "ckernels.h"
 
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { MR = 6, NR = 16, KC = 256, MC = 120, NC = 3072 };
+enum { MR = 6, NR_MAX = 32, KC = 256, MC = 120, NC = 3072 };
 
 int ck_has_avx2_fma(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+static int has_avx512(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
 }
 
 /// Packs a[rows, depth] (rows lda apart) into MR-row panels: panel[p][i] = a[i, p], zero past `rows`.
@@ -52,36 +57,46 @@ static void transpose8x8(const float *in, long in_stride, float *out, long out_s
     _mm256_storeu_ps(out + 7 * out_stride, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-/// Packs op(b)[depth, cols] into NR-column panels: panel[p][j] = op(b)[p, j], zero past `cols`.
+/// Packs op(b)[depth, cols] into nr-column panels: panel[p][j] = op(b)[p, j], zero past `cols`.
 /// op(b)[p, j] is b[j, p] when trans_b (full panels then go through 8×8 transposes), else b[p, j].
-static void pack_b(int trans_b, long depth, long cols, const float *b, long ldb, float *packed) {
-    for (long j0 = 0; j0 < cols; j0 += NR) {
-        long width = cols - j0 < NR ? cols - j0 : NR;
+static void pack_b(int trans_b, long nr, long depth, long cols, const float *b, long ldb, float *packed) {
+    for (long j0 = 0; j0 < cols; j0 += nr) {
+        long width = cols - j0 < nr ? cols - j0 : nr;
         long p = 0;
-        if (trans_b && width == NR) {
+        if (trans_b && width == nr) {
             for (; p + 8 <= depth; p += 8) {
-                transpose8x8(b + j0 * ldb + p, ldb, packed + p * NR, NR);
-                transpose8x8(b + (j0 + 8) * ldb + p, ldb, packed + p * NR + 8, NR);
+                for (long j = 0; j < nr; j += 8) transpose8x8(b + (j0 + j) * ldb + p, ldb, packed + p * nr + j, nr);
             }
         }
         for (; p < depth; p++) {
-            float *row = packed + p * NR;
+            float *row = packed + p * nr;
             if (trans_b) {
                 for (long j = 0; j < width; j++) row[j] = b[(j0 + j) * ldb + p];
             } else {
                 memcpy(row, b + p * ldb + j0, (size_t)width * sizeof(float));
             }
-            for (long j = width; j < NR; j++) row[j] = 0;
+            for (long j = width; j < nr; j++) row[j] = 0;
         }
-        packed += depth * NR;
+        packed += depth * nr;
     }
 }
 
-/// acc[MR, NR] = Σ_p a_panel[p][i] · b_panel[p][j] over `depth` steps, then c = alpha · acc + beta · c
-/// on the top-left `height × width` of the tile (beta 0 never reads c).
+/// Writes c = alpha · tile + beta · c on the top-left `height × width` of an MR × nr tile (beta 0 never reads c).
+static void store_partial(const float *tile, long nr, float alpha, float beta, float *c, long ldc, long height, long width) {
+    for (long i = 0; i < height; i++) {
+        for (long j = 0; j < width; j++) {
+            float *target = c + i * ldc + j;
+            *target = alpha * tile[i * nr + j] + (beta != 0 ? beta * *target : 0);
+        }
+    }
+}
+
+/// acc[MR, 16] = Σ_p a_panel[p][i] · b_panel[p][j] over `depth` steps, then c = alpha · acc + beta · c
+/// on the top-left `height × width` of the tile.
 __attribute__((target("avx2,fma")))
-static void micro_kernel(long depth, const float *a, const float *b,
-                         float alpha, float beta, float *c, long ldc, long height, long width) {
+static void micro_kernel_avx2(long depth, const float *a, const float *b,
+                              float alpha, float beta, float *c, long ldc, long height, long width) {
+    enum { NR = 16 };
     __m256 acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
     for (long p = 0; p < depth; p++) {
@@ -113,35 +128,77 @@ static void micro_kernel(long depth, const float *a, const float *b,
         _mm256_storeu_ps(tile + i * NR, acc[i][0]);
         _mm256_storeu_ps(tile + i * NR + 8, acc[i][1]);
     }
-    for (long i = 0; i < height; i++) {
-        for (long j = 0; j < width; j++) {
-            float *target = c + i * ldc + j;
-            *target = alpha * tile[i * NR + j] + (beta != 0 ? beta * *target : 0);
+    store_partial(tile, NR, alpha, beta, c, ldc, height, width);
+}
+
+/// The AVX-512 twin of micro_kernel_avx2, on MR × 32 tiles.
+__attribute__((target("avx512f")))
+static void micro_kernel_avx512(long depth, const float *a, const float *b,
+                                float alpha, float beta, float *c, long ldc, long height, long width) {
+    enum { NR = 32 };
+    __m512 acc[MR][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (long p = 0; p < depth; p++) {
+        __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        for (int i = 0; i < MR; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
+        a += MR;
+        b += NR;
     }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    if (height == MR && width == NR) {
+        for (int i = 0; i < MR; i++) {
+            float *row = c + i * ldc;
+            __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
+            if (beta != 0) {
+                r0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row), r0);
+                r1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16), r1);
+            }
+            _mm512_storeu_ps(row, r0);
+            _mm512_storeu_ps(row + 16, r1);
+        }
+        return;
+    }
+    float tile[MR * NR];
+    for (int i = 0; i < MR; i++) {
+        _mm512_storeu_ps(tile + i * NR, acc[i][0]);
+        _mm512_storeu_ps(tile + i * NR + 16, acc[i][1]);
+    }
+    store_partial(tile, NR, alpha, beta, c, ldc, height, width);
 }
 
 void ck_sgemm(int trans_b, long m, long n, long k, float alpha,
               const float *a, long lda, const float *b, long ldb,
               float beta, float *c, long ldc) {
+    int wide = has_avx512();
+    long nr = wide ? 32 : 16;
     float *packed_a = aligned_alloc(64, sizeof(float) * MC * KC);
-    float *packed_b = aligned_alloc(64, sizeof(float) * KC * NC);
+    float *packed_b = aligned_alloc(64, sizeof(float) * KC * (NC + NR_MAX));
     for (long jc = 0; jc < n; jc += NC) {
         long cols = n - jc < NC ? n - jc : NC;
         for (long pc = 0; pc < k; pc += KC) {
             long depth = k - pc < KC ? k - pc : KC;
             // The first block of k scales the old c by beta; later blocks add to it.
             float block_beta = pc == 0 ? beta : 1;
-            pack_b(trans_b, depth, cols, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, packed_b);
+            pack_b(trans_b, nr, depth, cols, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, packed_b);
             for (long ic = 0; ic < m; ic += MC) {
                 long rows = m - ic < MC ? m - ic : MC;
                 pack_a(rows, depth, a + ic * lda + pc, lda, packed_a);
-                for (long jr = 0; jr < cols; jr += NR) {
-                    long width = cols - jr < NR ? cols - jr : NR;
+                for (long jr = 0; jr < cols; jr += nr) {
+                    long width = cols - jr < nr ? cols - jr : nr;
                     for (long ir = 0; ir < rows; ir += MR) {
                         long height = rows - ir < MR ? rows - ir : MR;
-                        micro_kernel(depth, packed_a + ir * depth, packed_b + jr * depth, alpha, block_beta,
-                                     c + (ic + ir) * ldc + jc + jr, ldc, height, width);
+                        float *tile = c + (ic + ir) * ldc + jc + jr;
+                        if (wide) {
+                            micro_kernel_avx512(depth, packed_a + ir * depth, packed_b + jr * depth,
+                                                alpha, block_beta, tile, ldc, height, width);
+                        } else {
+                            micro_kernel_avx2(depth, packed_a + ir * depth, packed_b + jr * depth,
+                                              alpha, block_beta, tile, ldc, height, width);
+                        }
                     }
                 }
             }

@@ -28,8 +28,8 @@ public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>
     }
 }
 
-/// Wrappers over OpenBLAS for row-major float32 matrices. On CPUs with AVX2/FMA, gemm runs our
-/// own kernel (CKernels) instead, split over `Threads.count` threads.
+/// Wrappers over OpenBLAS for row-major float32 matrices. On CPUs with AVX2/FMA (or AVX-512), gemm
+/// runs our own kernel (CKernels) instead, split over `Threads.count` threads.
 /// `a` is `m × k` (or `k × m` when transposed), `b` is `k × n` (or `n × k`), `c` is `m × n`;
 /// `lda`, `ldb`, `ldc` are the distances between rows in floats.
 public enum BLAS {
@@ -50,10 +50,10 @@ public enum BLAS {
             return
         }
         if hasAVX2 && !transposeA && k > 0 {
-            // Columns of c split between the threads, in multiples of the kernel's 16-wide panels.
-            let panels = (n + 15) / 16
-            parallelFor(panels, minimumChunk: max(1, 64 * 64 * 64 / max(1, m * k * 16))) { range in
-                let first = range.lowerBound * 16, end = min(n, range.upperBound * 16)
+            // Columns of c split between the threads, in multiples of the kernel's panels (16 or 32 wide).
+            let panels = (n + 31) / 32
+            parallelFor(panels, minimumChunk: max(1, 64 * 64 * 64 / max(1, m * k * 32))) { range in
+                let first = range.lowerBound * 32, end = min(n, range.upperBound * 32)
                 ck_sgemm(transposeB ? 1 : 0, m, end - first, k, alpha, a, lda,
                          transposeB ? b + first * ldb : b + first, ldb, beta, c + first, ldc)
             }

@@ -163,24 +163,36 @@ private struct ForwardPass {
         func scores(_ h: Int) -> UnsafeMutablePointer<Float> {
             a.scores.pointer + (scoresPerHead ? h * count * total : 0)
         }
+        // Prefill multiplies in blocks of query rows, each only against the keys its rows may see:
+        // the entries after them are masked (set by `maskFuture` or `causalSoftmax`).
+        let rowBlock = 64
         func computeScores(_ h: Int) {
             let queries = q + h * headDim, keysOfGroup = keys + (h / c.groupSize) * headDim
             if count == 1 {
                 Kernels.matrixVector(keysOfGroup, rows: total, cols: headDim, lda: c.kvDim, alpha: c.attentionScale,
                                      x: queries, into: scores(h))
-            } else {
-                BLAS.gemm(transposeB: true, m: count, n: total, k: headDim, alpha: c.attentionScale,
-                          a: queries, lda: c.qDim, b: keysOfGroup, ldb: c.kvDim, c: scores(h), ldc: total)
+                return
+            }
+            for first in stride(from: 0, to: count, by: rowBlock) {
+                let end = min(count, first + rowBlock), visible = positions.lowerBound + end
+                BLAS.gemm(transposeB: true, m: end - first, n: visible, k: headDim, alpha: c.attentionScale,
+                          a: queries + first * c.qDim, lda: c.qDim, b: keysOfGroup, ldb: c.kvDim,
+                          c: scores(h) + first * total, ldc: total)
             }
         }
-        func computeZ(_ h: Int) {
+        /// `causal`: the pattern is 0 after each row's visible positions, so they can be skipped.
+        func computeZ(_ h: Int, causal: Bool) {
             let valuesOfGroup = values + (h / c.groupSize) * headDim
             if count == 1 {
                 Kernels.transposedMatrixVector(valuesOfGroup, rows: total, cols: headDim, lda: c.kvDim,
                                                x: scores(h), into: z + h * headDim)
-            } else {
-                BLAS.gemm(m: count, n: headDim, k: total, a: scores(h), lda: total,
-                          b: valuesOfGroup, ldb: c.kvDim, c: z + h * headDim, ldc: c.qDim)
+                return
+            }
+            for first in stride(from: 0, to: count, by: causal ? rowBlock : count) {
+                let end = min(count, first + (causal ? rowBlock : count))
+                BLAS.gemm(m: end - first, n: headDim, k: causal ? positions.lowerBound + end : total,
+                          a: scores(h) + first * total, lda: total, b: valuesOfGroup, ldb: c.kvDim,
+                          c: z + first * c.qDim + h * headDim, ldc: c.qDim)
             }
         }
         if hooks.wants(scoresHook) || hooks.wants(patternHook) {
@@ -203,14 +215,15 @@ private struct ForwardPass {
                 causalSoftmax(a.scores.pointer, heads: c.headCount, total: total)
             }
             observe(patternHook, [c.headCount, count, total], a.scores.pointer)
-            for h in 0..<c.headCount { computeZ(h) }
+            // The observer may have put weight on masked positions: all of them take part.
+            for h in 0..<c.headCount { computeZ(h, causal: false) }
         } else if scoresPerHead {
             // Decoding: heads are small and independent, so they run in parallel.
             parallelFor(c.headCount, minimumChunk: total < 256 ? c.headCount : 1) { heads in
                 for h in heads {
                     computeScores(h)
                     causalSoftmax(scores(h), heads: 1, total: total)
-                    computeZ(h)
+                    computeZ(h, causal: true)
                 }
             }
         } else {
@@ -218,7 +231,7 @@ private struct ForwardPass {
             for h in 0..<c.headCount {
                 computeScores(h)
                 causalSoftmax(scores(h), heads: 1, total: total)
-                computeZ(h)
+                computeZ(h, causal: true)
             }
         }
         observe(.block(l, .z), [count, c.headCount, headDim], z)
