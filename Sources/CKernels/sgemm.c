@@ -1,7 +1,7 @@
 // Single-precision matrix multiply for AVX2/FMA or AVX-512, in the BLIS scheme: b is packed into panels
 // NR columns wide (16 for AVX2, 32 for AVX-512), a into panels 6 rows high, and a 6×NR micro-kernel keeps
 // the tile of c in 12 vector registers while it runs down k. Compiled per function for its instruction
-// set, so the rest of the binary stays baseline x86-64; callers check ck_has_avx2_fma() first.
+// set, so the rest of the binary stays baseline x86-64; callers check ck_best_isa() first.
 #include "ckernels.h"
 
 #include <immintrin.h>
@@ -10,14 +10,11 @@
 
 enum { MR = 6, NR_MAX = 32, KC = 256, MC = 120, NC = 3072 };
 
-int ck_has_avx2_fma(void) {
+int ck_best_isa(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
-static int has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
+    if (__builtin_cpu_supports("avx512f")) return CK_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CK_AVX2;
+    return CK_NONE;
 }
 
 /// Packs a[rows, depth] (rows lda apart) into MR-row panels: panel[p][i] = a[i, p], zero past `rows`.
@@ -170,10 +167,10 @@ static void micro_kernel_avx512(long depth, const float *a, const float *b,
     store_partial(tile, NR, alpha, beta, c, ldc, height, width);
 }
 
-void ck_sgemm(int trans_b, long m, long n, long k, float alpha,
+void ck_sgemm(int isa, int trans_b, long m, long n, long k, float alpha,
               const float *a, long lda, const float *b, long ldb,
               float beta, float *c, long ldc) {
-    int wide = has_avx512();
+    int wide = isa == CK_AVX512;
     long nr = wide ? 32 : 16;
     float *packed_a = aligned_alloc(64, sizeof(float) * MC * KC);
     float *packed_b = aligned_alloc(64, sizeof(float) * KC * (NC + NR_MAX));

@@ -33,8 +33,8 @@ public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>
 /// `a` is `m × k` (or `k × m` when transposed), `b` is `k × n` (or `n × k`), `c` is `m × n`;
 /// `lda`, `ldb`, `ldc` are the distances between rows in floats.
 public enum BLAS {
-    /// Whether gemm can use the AVX2/FMA kernel on this machine.
-    public static let hasAVX2 = ck_has_avx2_fma() != 0
+    /// The instruction set of our own gemm kernel on this machine (CK_NONE: OpenBLAS does it all).
+    static let kernelISA = Int32(ck_best_isa())
 
     /// c = alpha · op(a) · op(b) + beta · c.
     /// A single row (m = 1) goes through gemv, which is several times faster than gemm there.
@@ -49,12 +49,12 @@ public enum BLAS {
                  alpha: alpha, a: b, lda: ldb, x: a, beta: beta, y: c)
             return
         }
-        if hasAVX2 && !transposeA && k > 0 {
+        if kernelISA != CK_NONE && !transposeA && k > 0 {
             // Columns of c split between the threads, in multiples of the kernel's panels (16 or 32 wide).
             let panels = (n + 31) / 32
             parallelFor(panels, minimumChunk: max(1, 64 * 64 * 64 / max(1, m * k * 32))) { range in
                 let first = range.lowerBound * 32, end = min(n, range.upperBound * 32)
-                ck_sgemm(transposeB ? 1 : 0, m, end - first, k, alpha, a, lda,
+                ck_sgemm(kernelISA, transposeB ? 1 : 0, m, end - first, k, alpha, a, lda,
                          transposeB ? b + first * ldb : b + first, ldb, beta, c + first, ldc)
             }
             return
