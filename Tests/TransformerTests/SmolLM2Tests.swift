@@ -11,6 +11,20 @@ struct SmolLM2Tests {
         #expect(try SmolLM2.model().hookPoints.count == 1 + 30 * 20 + 3)
     }
 
+    @Test func loadReportsProgress() throws {
+        let progress = try SmolLM2.loadProgress()
+        #expect(progress.count == 2 + 30 * 9) // token_embd, output_norm and 9 tensors per layer; W_U is tied
+        #expect(zip(progress, progress.dropFirst()).allSatisfy { $0.fraction < $1.fraction })
+        #expect(progress.last?.fraction == 1)
+        #expect(progress.contains { $0.tensor == "blk.29.ffn_down.weight" })
+    }
+
+    @Test func otherArchitecturesAreRejectedByName() throws {
+        let gemma = SmolLM2.directory.appendingPathComponent("gemma-3-270m-q4_k_m.gguf")
+        #expect(throws: TransformerError.unsupportedArchitecture("gemma3")) { try LanguageModel.load(gemma) }
+        #expect(TransformerError.unsupportedArchitecture("gemma3").description.contains("gemma3"))
+    }
+
     /// Token by token through the cache gives the logits of one pass over the whole sequence.
     @Test func cacheMatchesFullRecomputation() throws {
         let model = try SmolLM2.model()
