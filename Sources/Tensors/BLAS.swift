@@ -38,10 +38,11 @@ public enum BLAS {
 
     /// c = alpha · op(a) · op(b) + beta · c.
     /// A single row (m = 1) goes through gemv, which is several times faster than gemm there.
+    /// `threaded: false` keeps our own kernel on the calling thread (for callers already in parallel).
     public static func gemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threaded: Bool = true
     ) {
         if m == 1 && !transposeA {
             // c[1, n] = a[1, k] · op(b): op(b) = bᵀ means b is [n, k], otherwise [k, n].
@@ -52,7 +53,7 @@ public enum BLAS {
         if kernelISA != CK_NONE && !transposeA && k > 0 {
             // Columns of c split between the threads, in multiples of the kernel's panels (16 or 32 wide).
             let panels = (n + 31) / 32
-            parallelFor(panels, minimumChunk: max(1, 64 * 64 * 64 / max(1, m * k * 32))) { range in
+            parallelFor(panels, minimumChunk: threaded ? max(1, 64 * 64 * 64 / max(1, m * k * 32)) : panels) { range in
                 let first = range.lowerBound * 32, end = min(n, range.upperBound * 32)
                 ck_sgemm(kernelISA, transposeB ? 1 : 0, m, end - first, k, alpha, a, lda,
                          transposeB ? b + first * ldb : b + first, ldb, beta, c + first, ldc)
