@@ -21,6 +21,8 @@ let package = Package(
         // Protocol side: JSON-RPC ← protocol types ← server.
         .target(name: "JSONRPC", dependencies: ["CJansson"]),
         .target(name: "LMDebugProtocol", dependencies: ["JSONRPC"]),
+        // Reads Protocol/lmdbg.schema.json and validates JSON against it (for tests of the protocol and server).
+        .target(name: "ProtocolSchema", dependencies: ["JSONRPC"]),
 
         // Engine side: tensors ← model files / tokenizer ← transformer ← debugger.
         // AVX2/AVX-512 sgemm, chosen at run time: OpenBLAS 0.3.21 does not recognise recent Xeons and runs
@@ -40,9 +42,13 @@ let package = Package(
         ], swiftSettings: optimised),
 
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "LMDebugProtocolTests", dependencies: ["LMDebugProtocol", "ProtocolSchema", "JSONRPC"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
+        .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
+        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer", "ProtocolSchema"]),
     ],
     swiftLanguageModes: [.v5]
 )
