@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { MR = 6, NR_MAX = 32, KC = 256, MC = 120, NC = 3072 };
+enum { MR = 6, KC = 256, MC = 120, NC = 3072 };
 
 int ck_best_isa(void) {
     __builtin_cpu_init();
@@ -172,8 +172,11 @@ void ck_sgemm(int isa, int trans_b, long m, long n, long k, float alpha,
               float beta, float *c, long ldc) {
     int wide = isa == CK_AVX512;
     long nr = wide ? 32 : 16;
-    float *packed_a = aligned_alloc(64, sizeof(float) * MC * KC);
-    float *packed_b = aligned_alloc(64, sizeof(float) * KC * (NC + NR_MAX));
+    // Packing buffers as large as this product needs (sizes in whole 64-byte lines for aligned_alloc).
+    long kc = k < KC ? k : KC;
+    long mc = ((m < MC ? m : MC) + MR - 1) / MR * MR, nc = ((n < NC ? n : NC) + nr - 1) / nr * nr;
+    float *packed_a = aligned_alloc(64, (sizeof(float) * mc * kc + 63) / 64 * 64);
+    float *packed_b = aligned_alloc(64, (sizeof(float) * kc * nc + 63) / 64 * 64);
     for (long jc = 0; jc < n; jc += NC) {
         long cols = n - jc < NC ? n - jc : NC;
         for (long pc = 0; pc < k; pc += KC) {
