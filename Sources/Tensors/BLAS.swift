@@ -15,10 +15,13 @@ public enum Threads {
     }
 }
 
-/// Splits `0..<count` into one contiguous chunk per worker (none smaller than `minimumChunk`) and runs
-/// `body` on them concurrently; small jobs run inline.
-public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-    let chunks = min(Threads.count, max(1, count / max(1, minimumChunk)))
+/// Splits `0..<count` into contiguous chunks (none smaller than `minimumChunk`, up to `chunksPerThread` per
+/// thread, so a thread that gets the CPU takes over the work of one that does not) and runs `body` on them
+/// concurrently. Small jobs, and everything when `Threads.count` is 1, run inline.
+public func parallelFor(
+    _ count: Int, minimumChunk: Int = 1, chunksPerThread: Int = 4, _ body: (Range<Int>) -> Void
+) {
+    let chunks = Threads.count == 1 ? 1 : min(Threads.count * chunksPerThread, max(1, count / max(1, minimumChunk)))
     if chunks <= 1 {
         if count > 0 { body(0..<count) }
         return
@@ -53,7 +56,9 @@ public enum BLAS {
         if kernelISA != CK_NONE && !transposeA && k > 0 {
             // Columns of c split between the threads, in multiples of the kernel's panels (16 or 32 wide).
             let panels = (n + 31) / 32
-            parallelFor(panels, minimumChunk: threaded ? max(1, 64 * 64 * 64 / max(1, m * k * 32)) : panels) { range in
+            // Each chunk packs its own copy of a, so they are fewer here.
+            parallelFor(panels, minimumChunk: threaded ? max(1, 64 * 64 * 64 / max(1, m * k * 32)) : panels,
+                        chunksPerThread: 2) { range in
                 let first = range.lowerBound * 32, end = min(n, range.upperBound * 32)
                 ck_sgemm(kernelISA, transposeB ? 1 : 0, m, end - first, k, alpha, a, lda,
                          transposeB ? b + first * ldb : b + first, ldb, beta, c + first, ldc)

@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// Which rows of logits a forward pass computes.
@@ -226,10 +227,11 @@ private struct ForwardPass {
                 for h in heads { computeZ(h, from: scores(h), causal: false) }
             }
         } else {
-            // Unobserved: one scores buffer per slot (thread), reused head after head.
-            parallelFor(scoreSlots) { slots in
+            // Unobserved: one scores buffer per slot (thread), which takes the next head until none is left.
+            let nextHead = HeadQueue(count: c.headCount)
+            parallelFor(scoreSlots, chunksPerThread: 1) { slots in
                 for slot in slots {
-                    for h in stride(from: slot, to: c.headCount, by: scoreSlots) {
+                    while let h = nextHead.take() {
                         computeScores(h, into: scores(slot))
                         causalSoftmax(scores(slot), rows: 0..<count, total: total)
                         computeZ(h, from: scores(slot), causal: true)
@@ -298,5 +300,22 @@ private struct ForwardPass {
             observe(.logits, [rows, vocab], out.baseAddress!, positions: lastRows)
         }
         return logits
+    }
+}
+
+/// Hands out 0, 1, 2 … `count − 1` once each to whichever thread asks next.
+private final class HeadQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 }
