@@ -184,17 +184,9 @@ final class DebugServer: @unchecked Sendable {
         return try resume(.next(granularity))
     }
 
-    /// With nothing earlier in the record, there is no earlier stop to go to: -32003, as the schema says.
     func stepBack(_ request: StepBackRequest, _ context: RequestContext) throws -> EmptyResult {
         let session = try runningSession()
-        do {
-            try session.stepBack()
-        } catch DebugError.notRecorded(let message) {
-            throw ServerError(.invalidSessionState, message,
-                              data: .sessionState(SessionStateErrorData(state: .init(rawValue: session.state.rawValue)!)))
-        } catch let error as DebugError {
-            throw ServerError(error, state: session.state)
-        }
+        try debug(session) { try session.stepBack() }
         return EmptyResult()
     }
 
