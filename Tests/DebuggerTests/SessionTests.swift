@@ -312,6 +312,25 @@ struct SessionTests {
         _ = log
     }
 
+    @Test func aResumedRunIsRunningAsSoonAsResumeReturns() throws {
+        // Each pass after the first waits for the gate, so the run cannot stop again before the checks.
+        let model = ToyModel()
+        let gate = DispatchSemaphore(value: 0)
+        model.beforePass = { pass in if pass > 0 { gate.wait() } }
+        let (session, log) = makeSession(model)
+        session.setBreakpoints([BreakpointSpec(hook: "logits")])
+        try session.launch(LaunchConfiguration(prompt: "abc", maxNewTokens: 8))
+        for _ in 0..<8 {
+            #expect(log.nextStop()?.hook == .logits)
+            try session.resume(.continue)
+            #expect(session.state == .running, "the old stop is gone")
+            #expect(throws: DebugError.notStopped) { try session.stackTrace() }
+            #expect(throws: DebugError.notStopped) { try session.resume(.next(.hook)) }
+            gate.signal()
+        }
+        #expect(log.termination() != nil)
+    }
+
     @Test func relaunchEndsTheRunningOneFirst() throws {
         let (session, log) = makeSession()
         session.setBreakpoints([BreakpointSpec(hook: "blocks.1.hook_resid_post")])
