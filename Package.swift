@@ -16,10 +16,9 @@ let package = Package(
     targets: [
         // System libraries, found through pkg-config.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
 
         // Protocol side: JSON-RPC ← protocol types ← server.
-        .target(name: "JSONRPC", dependencies: ["CJansson"]),
+        .target(name: "JSONRPC"),
         .target(name: "LMDebugProtocol", dependencies: ["JSONRPC"]),
         // Reads Protocol/lmdbg.schema.json and validates JSON against it (for tests of the protocol and server).
         .target(name: "ProtocolSchema", dependencies: ["JSONRPC"]),
@@ -39,7 +38,7 @@ let package = Package(
         // The Debug Adapter Protocol in front of the same debugger (`lmdbg --dap`).
         .target(name: "DAPServer", dependencies: ["JSONRPC", "Debugger", "Transformer", "ModelFiles"]),
         .executableTarget(name: "lmdbg", dependencies: [
-            "LMDebugServer", "DAPServer", "Transformer", "ModelFiles", "Tokenizers",
+            "JSONRPC", "LMDebugServer", "DAPServer", "Transformer", "ModelFiles", "Tokenizers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimised),
 

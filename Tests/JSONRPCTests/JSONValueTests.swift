@@ -100,6 +100,36 @@ import Testing
         #expect(throws: JSONError.self) { try JSONValue(parsing: #"{"id":1,"id":2}"#) }
     }
 
+    @Test func doublesAreWrittenAsJanssonWroteThem() throws {
+        let cases: [(Double, String)] = [(3, "3.0"), (-0.0, "-0.0"), (2.5, "2.5"), (0.1, "0.10000000000000001"),
+                                         (1e300, "1.0000000000000001e300"), (1e-5, "1.0000000000000001e-5"),
+                                         (-2.5e-300, "-2.5e-300"), (1e16, "10000000000000000.0"), (1e17, "1e17")]
+        for (value, text) in cases { #expect(try JSONValue.double(value).serializedString() == text) }
+    }
+
+    @Test func controlCharactersAreEscapedInUpperCaseHex() throws {
+        #expect(try JSONValue.string("\u{1}\u{1f}\u{7f}").serializedString() == #""\u0001\u001F\#u{7f}""#)
+    }
+
+    @Test func surrogatesMustPair() {
+        for text in [#""\ud83e""#, #""\udd99""#, #""\ud83e\u0041""#, #""\ud83e x""#] {
+            #expect(throws: JSONError.self, "\(text)") { try JSONValue(parsing: text) }
+        }
+    }
+
+    @Test func nestingIsBounded() throws {
+        #expect(try JSONValue(parsing: String(repeating: "[", count: 2048) + String(repeating: "]", count: 2048)) != .null)
+        #expect(throws: JSONError.self) {
+            try JSONValue(parsing: String(repeating: "[", count: 2049) + String(repeating: "]", count: 2049))
+        }
+    }
+
+    @Test func aLongStringRoundTripsWhole() throws {
+        let text = String(repeating: "AbC+/09=", count: 1 << 17) + "é\n\"end"
+        let value: JSONValue = ["data": .string(text), "shape": [2]]
+        #expect(try JSONValue(parsing: value.serialized()) == value)
+    }
+
     @Test func topLevelScalarsParse() throws {
         #expect(try JSONValue(parsing: " null ") == .null)
         #expect(try JSONValue(parsing: "\"s\"") == "s")
