@@ -85,15 +85,44 @@ extension JSONValue {
     }
 }
 
+/// Whether any of the 8 bytes in `word` is a control character, `"` or `\`: the bytes a JSON string cannot
+/// hold as they are. (The classic tests for a zero byte and for a byte below n, on all 8 at once.)
+@inline(__always)
+private func holdsSpecialByte(_ word: UInt64) -> Bool {
+    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+    let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+    let control = (word &- ones &* 0x20) & ~word
+    return (control | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs != 0
+}
+
+/// The index of the first special byte (see `holdsSpecialByte`) at or after `start`, or `bytes.count`.
+private func firstSpecialByte(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    var index = start
+    if let base = bytes.baseAddress {
+        while index + 8 <= bytes.count,
+              !holdsSpecialByte(UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))) {
+            index += 8
+        }
+    }
+    while index < bytes.count {
+        let byte = bytes[index]
+        if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return index }
+        index += 1
+    }
+    return index
+}
+
 /// `"…"` with `"`, `\` and control characters escaped; everything else as its UTF-8 bytes, copied in runs.
 private func writeString(_ string: String, to output: inout [UInt8]) {
     var string = string
     output.append(UInt8(ascii: "\""))
     string.withUTF8 { bytes in
+        output.reserveCapacity(output.count + bytes.count + 1)
         var runStart = 0
-        for index in bytes.indices {
+        var index = firstSpecialByte(in: bytes, from: 0)
+        while index < bytes.count {
             let byte = bytes[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            defer { index = firstSpecialByte(in: bytes, from: index + 1) }
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             runStart = index + 1
             switch byte {
@@ -259,18 +288,15 @@ private struct JSONParser {
         var runStart = index
         var unescaped: [UInt8]?
         while true {
+            index = firstSpecialByte(in: bytes, from: index)
             guard index < bytes.count else { throw endOfInput }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") { break }
             if byte < 0x20 { throw failure("control character in a string", at: index + 1) }
-            if byte == UInt8(ascii: "\\") {
-                if unescaped == nil { unescaped = [] }
-                unescaped!.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                try escape(into: &unescaped!)
-                runStart = index
-                continue
-            }
-            index += 1
+            if unescaped == nil { unescaped = [] }
+            unescaped!.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            try escape(into: &unescaped!)
+            runStart = index
         }
         let run = UnsafeBufferPointer(rebasing: bytes[runStart..<index])
         let text: String?

@@ -111,6 +111,28 @@ import Testing
         #expect(try JSONValue.string("\u{1}\u{1f}\u{7f}").serializedString() == #""\u0001\u001F\#u{7f}""#)
     }
 
+    @Test func specialCharactersAreFoundAtEveryOffset() throws {
+        // Strings are scanned 8 bytes at a time: put each special character at every offset of a word.
+        for special in ["\"", "\\", "\n", "\u{1}", "\u{1f}"] {
+            for offset in 0..<17 {
+                let text = String(repeating: "a~é", count: offset / 3) + String(repeating: "z", count: offset % 3) + special + "\u{7f}ÿ"
+                let escaped = text.unicodeScalars.map { scalar -> String in
+                    switch scalar {
+                    case "\"": #"\""#
+                    case "\\": #"\\"#
+                    case "\n": #"\n"#
+                    case "\u{1}": #"\u0001"#
+                    case "\u{1f}": #"\u001F"#
+                    default: String(scalar)
+                    }
+                }.joined()
+                #expect(try JSONValue.string(text).serializedString() == "\"" + escaped + "\"")
+                #expect(try JSONValue(parsing: JSONValue.string(text).serialized()) == .string(text))
+            }
+        }
+        #expect(throws: JSONError.self) { try JSONValue(parsing: "\"12345678\u{1}\"") }
+    }
+
     @Test func surrogatesMustPair() {
         for text in [#""\ud83e""#, #""\udd99""#, #""\ud83e\u0041""#, #""\ud83e x""#] {
             #expect(throws: JSONError.self, "\(text)") { try JSONValue(parsing: text) }
