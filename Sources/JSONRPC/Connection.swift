@@ -117,7 +117,7 @@ public final class Connection: Sendable {
 
     private func readLoop(_ handler: @Sendable (ConnectionEvent) -> Void) {
         var framer = MessageFramer(limits: limits)
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)  // as much as an enlarged pipe holds
         var ending: ConnectionError?
         reading: while true {
             var descriptors = [pollfd(fd: input, events: Int16(POLLIN), revents: 0),
