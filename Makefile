@@ -28,7 +28,8 @@ references:
 	python3 scripts/make_dequant_references.py
 	python3 scripts/make_safetensors_reference.py
 
-# Runs the engine against llama.cpp and HF transformers (where installed) and records the table.
+# Runs the engine against llama.cpp and HF transformers (where installed), and the server over pipes, and
+# records the tables (`lmdbg bench --sections server --write docs/benchmarks.md` redoes only the server's).
 bench: build
 	$(BIN)/lmdbg bench --write docs/benchmarks.md
 
