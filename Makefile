@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/release
 
-.PHONY: demo test bootstrap build references bench
+.PHONY: demo test bootstrap build references bench specs
 
 bootstrap:
 	scripts/bootstrap
@@ -24,3 +24,7 @@ references:
 
 bench: build
 	$(BIN)/lmdbg bench
+
+# Replays the protocol transcripts in Specs/ against the release binary (see Specs/README.md).
+specs: build
+	python3 scripts/run_specs.py --server $(BIN)/lmdbg

@@ -1,1 +1,0 @@
-// LMDebugProtocol: see docs/architecture.md.
