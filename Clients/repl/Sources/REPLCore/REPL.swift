@@ -90,6 +90,7 @@ public final class REPL: @unchecked Sendable {
         var repeatable: Command?
         while let line = next() {
             if echo { console.line(prompt + line) }
+            var lineFailed = false
             do {
                 var command = try CommandParser.parse(line)
                 if command == nil, !echo, line.allSatisfy(\.isWhitespace) { command = repeatable }
@@ -98,10 +99,11 @@ public final class REPL: @unchecked Sendable {
                 if try execute(command) == .quit { break }
             } catch {
                 console.line("error: \(error)")
-                failed = true
+                lineFailed = true
             }
+            failed = failed || lineFailed
             if let reason = state.withLock({ closedReason }) {
-                console.line("error: the server is gone: \(reason)")
+                if !lineFailed { console.line("error: the server is gone: \(reason)") }
                 return true
             }
         }
@@ -113,8 +115,7 @@ public final class REPL: @unchecked Sendable {
         case .load(let model): try load(model)
         case .run(let prompt, let maxNewTokens, let stopOnEntry): try run(prompt: prompt, maxNewTokens: maxNewTokens, stopOnEntry: stopOnEntry)
         case .restart:
-            let (result, serial) = try connection.request(RestartRequest())
-            try startedRun(result, serial: serial)
+            try waitForRun(after: try connection.request(RestartRequest(), whenAnswered: startedRun).serial)
         case .setBreakpoint(let spec): try addBreakpoint(spec)
         case .delete(let numbers): try deleteBreakpoints(numbers)
         case .info(let topic): try info(topic)
@@ -174,14 +175,13 @@ public final class REPL: @unchecked Sendable {
             lastLaunch = launch
             return launch
         }
-        let (result, serial) = try connection.request(request)
-        try startedRun(result, serial: serial)
+        try waitForRun(after: try connection.request(request, whenAnswered: startedRun).serial)
     }
 
-    private func startedRun(_ result: LaunchResult, serial: Int) throws {
+    /// Called as the launch is answered, so that the line comes before the run's notifications.
+    private func startedRun(_ result: LaunchResult) {
         state.withLock { running = true }
         console.line("run \(result.sessionId): \(result.promptTokens.count) prompt tokens")
-        try waitForRun(after: serial)
     }
 
     private func resume(_ resumption: Resumption) throws {

@@ -42,10 +42,20 @@ public final class ServerConnection: @unchecked Sendable {
     /// Counts the messages read, so that a caller can tell which notifications came after an answer.
     private var serial = 0
 
+    /// A request waiting for its answer. `deliver` runs on the reading thread, before any later message.
     private final class Pending: @unchecked Sendable {
         let done = DispatchSemaphore(value: 0)
-        var outcome: Result<JSONValue, ClientError>?
+        let deliver: (Result<JSONValue, ClientError>) -> Void
         var serial = 0
+
+        init(deliver: @escaping (Result<JSONValue, ClientError>) -> Void) {
+            self.deliver = deliver
+        }
+    }
+
+    /// The typed outcome of a request, written on the reading thread before `done` is signalled.
+    private final class Outcome<Response>: @unchecked Sendable {
+        var value: Result<Response, ClientError>?
     }
 
     /// Reads from `input` (the server's stdout) and writes to `output` (its stdin). Call `start`.
@@ -69,15 +79,28 @@ public final class ServerConnection: @unchecked Sendable {
     public var closed: String? { lock.withLock { closedReason } }
 
     /// Sends a request and waits for its answer. `serial` is the number of messages read up to and including
-    /// the answer: notifications with a larger serial came after it.
-    public func request<Request: RequestType>(_ request: Request) throws(ClientError) -> (response: Request.Response, serial: Int) {
+    /// the answer: notifications with a larger serial came after it. `whenAnswered` sees a successful answer
+    /// on the reading thread, before any notification that follows it is handled.
+    public func request<Request: RequestType>(_ request: Request, whenAnswered: ((Request.Response) -> Void)? = nil)
+        throws(ClientError) -> (response: Request.Response, serial: Int)
+    {
         let params: JSONValue
         do {
             params = try JSONValueEncoder().encode(request)
         } catch {
             throw .badResponse("cannot encode \(Request.method): \(error)")
         }
-        let waiter = Pending()
+        let outcome = Outcome<Request.Response>()
+        let waiter = Pending { result in
+            outcome.value = result.flatMap { json in
+                do {
+                    return .success(try JSONValueDecoder().decode(Request.Response.self, from: json))
+                } catch {
+                    return .failure(.badResponse("\(Request.method): \(error)"))
+                }
+            }
+            if case .success(let response)? = outcome.value { whenAnswered?(response) }
+        }
         lock.lock()
         if let closedReason {
             lock.unlock()
@@ -94,15 +117,7 @@ public final class ServerConnection: @unchecked Sendable {
             throw error
         }
         waiter.done.wait()
-        switch waiter.outcome! {
-        case .failure(let error): throw error
-        case .success(let result):
-            do {
-                return (try JSONValueDecoder().decode(Request.Response.self, from: result), waiter.serial)
-            } catch {
-                throw .badResponse("\(Request.method): \(error)")
-            }
-        }
+        return (try outcome.value!.get(), waiter.serial)
     }
 
     public func notify<Notification: NotificationType>(_ notification: Notification) throws(ClientError) {
@@ -164,7 +179,7 @@ public final class ServerConnection: @unchecked Sendable {
             return Array(pending.values)
         }
         for waiter in waiters {
-            waiter.outcome = .failure(.closed(reason))
+            waiter.deliver(.failure(.closed(reason)))
             waiter.done.signal()
         }
         onClose(reason)
@@ -198,8 +213,8 @@ public final class ServerConnection: @unchecked Sendable {
 
     private func finish(_ id: Int64, _ outcome: Result<JSONValue, ClientError>, serial: Int) {
         guard let waiter = lock.withLock({ pending.removeValue(forKey: id) }) else { return }
-        waiter.outcome = outcome
         waiter.serial = serial
+        waiter.deliver(outcome)
         waiter.done.signal()
     }
 }
