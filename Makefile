@@ -13,17 +13,22 @@ build: bootstrap
 demo: build
 	$(BIN)/lmdbg demo
 
-test: bootstrap
-	$(SWIFT) build -c release --product lmdbg
+test: build
 	$(SWIFT) test
+	python3 scripts/run_specs.py --server $(BIN)/lmdbg
 
 # Regenerates the committed golden files (needs torch, transformers and gguf; not run in CI).
 references:
 	python3 -m pip install -q torch==2.13.0 transformers gguf accelerate safetensors
-	HF_HUB_OFFLINE=1 python3 scripts/make_references.py
+	HF_HUB_OFFLINE=1 python3 scripts/make_references.py --model smollm2
+	HF_HUB_OFFLINE=1 python3 scripts/make_references.py --model gemma3
+	HF_HUB_OFFLINE=1 python3 scripts/make_tokenizer_references.py
+	python3 scripts/make_dequant_references.py
+	python3 scripts/make_safetensors_reference.py
 
+# Runs the engine against llama.cpp and HF transformers (where installed) and records the table.
 bench: build
-	$(BIN)/lmdbg bench
+	$(BIN)/lmdbg bench --write docs/benchmarks.md
 
 # Replays the protocol transcripts in Specs/ against the release binary (see Specs/README.md).
 specs: build

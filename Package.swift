@@ -22,6 +22,8 @@ let package = Package(
         // Protocol side: JSON-RPC ← protocol types ← server.
         .target(name: "JSONRPC", dependencies: ["CJansson"]),
         .target(name: "LMDebugProtocol", dependencies: ["JSONRPC"]),
+        // Reads Protocol/lmdbg.schema.json and validates JSON against it (for tests of the protocol and server).
+        .target(name: "ProtocolSchema", dependencies: ["JSONRPC"]),
 
         // Engine side: tensors ← model files / tokenizer ← transformer ← debugger.
         .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: optimised),
@@ -44,9 +46,13 @@ let package = Package(
         .testTarget(name: "REPLTests", dependencies: ["REPLCore", "JSONRPC", "LMDebugProtocol"],
                     path: "Clients/repl/Tests/REPLTests"),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "LMDebugProtocolTests", dependencies: ["LMDebugProtocol", "ProtocolSchema", "JSONRPC"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
+        .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
+        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer", "ProtocolSchema"]),
     ],
     swiftLanguageModes: [.v5]
 )

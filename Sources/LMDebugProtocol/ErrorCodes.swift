@@ -1,3 +1,5 @@
+import JSONRPC
+
 /// Every error code of the protocol (schema `x-errors`): JSON-RPC's standard codes, LSP's two, and lmdbg's own.
 public enum ProtocolErrorCode: Int, Sendable, CaseIterable {
     /// The message is not JSON (answered with id null).
@@ -20,6 +22,33 @@ public enum ProtocolErrorCode: Int, Sendable, CaseIterable {
     case memoryBudgetExceeded = -32005
     /// An expression did not parse or evaluate; `data` is `ExpressionErrorData`.
     case expressionError = -32006
+}
+
+extension ProtocolErrorCode {
+    /// The code as JSONRPC carries it.
+    public var code: JSONRPCError.Code { JSONRPCError.Code(rawValue: Int64(rawValue)) }
+}
+
+/// lmdbg's own codes, beside JSONRPC's standard and LSP ones.
+extension JSONRPCError.Code {
+    public static let noModelLoaded = ProtocolErrorCode.noModelLoaded.code
+    public static let invalidSessionState = ProtocolErrorCode.invalidSessionState.code
+    public static let modelLoadFailed = ProtocolErrorCode.modelLoadFailed.code
+    public static let memoryBudgetExceeded = ProtocolErrorCode.memoryBudgetExceeded.code
+    public static let expressionError = ProtocolErrorCode.expressionError.code
+}
+
+extension JSONRPCError {
+    /// `-32003`, with the run's state as `data`, e.g. `invalidSessionState("debug/next needs a stopped run; it is running", state: .running)`.
+    public static func invalidSessionState(_ message: String, state: SessionState) -> JSONRPCError {
+        JSONRPCError(code: .invalidSessionState, message: message, data: .object(["state": .string(state.rawValue)]))
+    }
+
+    /// `-32006`, locating the problem in the expression.
+    public static func expressionError(_ message: String, expression: String, position: Int) -> JSONRPCError {
+        JSONRPCError(code: .expressionError, message: message,
+                     data: .object(["expression": .string(expression), "position": .integer(Int64(position))]))
+    }
 }
 
 /// `data` of `-32003` (invalidSessionState).

@@ -1,3 +1,5 @@
+import JSONRPC
+
 // LMDebugProtocol: the lmdbg protocol's messages as Swift values, one type per method.
 // Protocol/lmdbg.schema.json is the source of truth; LMDebugProtocolTests check these types against it.
 // No I/O here: the JSONRPC module frames and sends, the server dispatches.
@@ -18,6 +20,19 @@ public protocol MessageType: Codable, Sendable, Equatable {
     static var method: String { get }
     /// Who sends it.
     static var direction: MessageDirection { get }
+}
+
+extension MessageType {
+    /// Decodes a message's `params`; absent params (`nil`) read as `{}`, so a method with no required
+    /// member may leave them out. Errors name the member at fault (answer them with `-32602`).
+    public static func decode(params: JSONValue?) throws -> Self {
+        try JSONValueDecoder().decode(Self.self, from: params ?? .object([:]))
+    }
+
+    /// The `params` member for this message.
+    public func encodedParams() throws -> JSONValue {
+        try JSONValueEncoder().encode(self)
+    }
 }
 
 /// A request (always client → server in this protocol) and the type of its successful result.

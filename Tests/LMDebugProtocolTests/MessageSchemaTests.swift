@@ -130,6 +130,23 @@ struct MessageSchemaTests {
         #expect(try JSONValueDecoder().decode(StackTraceRequest.self, from: .object([:])) == StackTraceRequest())
     }
 
+    @Test func absentParamsReadAsAnEmptyObject() throws {
+        var withoutRequiredMembers = 0
+        for entry in lmdbgProtocol.methods {
+            let type: any MessageType.Type = try #require(
+                ProtocolRegistry.requestType(forMethod: entry.method) ?? ProtocolRegistry.notificationType(forMethod: entry.method))
+            let schemaAllowsEmpty = lmdbgProtocol.schema.validate(.object([:]), at: entry.params).isEmpty
+            let decoded = Result { try type.decode(params: nil) }
+            // The Swift type accepts absent params exactly when the schema accepts {}.
+            #expect(((try? decoded.get()) != nil) == schemaAllowsEmpty, "\(entry.method)")
+            if schemaAllowsEmpty { withoutRequiredMembers += 1 }
+        }
+        #expect(withoutRequiredMembers >= 12)
+        #expect(try StackTraceRequest.decode(params: nil) == StackTraceRequest())
+        #expect(try LaunchRequest(prompt: "x", maxNewTokens: 2).encodedParams()
+                == .object(["prompt": "x", "maxNewTokens": 2]))
+    }
+
     @Test func evaluatedValuesFollowTheirType() throws {
         let number = try JSONValueDecoder().decode(EvaluateResult.self, from: try json(
             #"{"result": "NaN", "type": "number", "value": "NaN", "variablesReference": 0}"#))

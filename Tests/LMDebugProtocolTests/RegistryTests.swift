@@ -65,6 +65,29 @@ struct RegistryTests {
                 == "#/$defs/ExpressionErrorData")
     }
 
+    @Test func errorHelpersBuildSchemaValidErrors() throws {
+        for code in ProtocolErrorCode.allCases {
+            #expect(code.code.rawValue == Int64(code.rawValue))
+        }
+        #expect(JSONRPCError.Code.noModelLoaded.rawValue == -32001)
+        #expect(JSONRPCError.Code.expressionError.rawValue == -32006)
+        let errors = [JSONRPCError.invalidSessionState("debug/next needs a stopped run; it is running", state: .running),
+                      JSONRPCError.expressionError("unexpected end", expression: "x.norm(", position: 7)]
+        for error in errors {
+            let response = JSONValue.object(["jsonrpc": "2.0", "id": 4, "error": .object([
+                "code": .integer(error.code.rawValue), "message": .string(error.message), "data": error.data ?? .null])])
+            let method = error.code == .expressionError ? "debug/evaluate" : "debug/next"
+            #expect(lmdbgProtocol.checkServerMessage(response, requestMethod: { _ in method }) == [])
+        }
+        // The same data with a wrong shape is caught.
+        let bad = JSONValue.object(["jsonrpc": "2.0", "id": 4, "error": .object([
+            "code": -32003, "message": "x", "data": .object(["state": "asleep"])])])
+        #expect(lmdbgProtocol.checkServerMessage(bad, requestMethod: { _ in "debug/next" }).count == 1)
+        // A code the method does not list is caught.
+        let unlisted = JSONValue.object(["jsonrpc": "2.0", "id": 4, "error": .object(["code": -32006, "message": "x"])])
+        #expect(lmdbgProtocol.checkServerMessage(unlisted, requestMethod: { _ in "patch/list" }).count == 1)
+    }
+
     @Test func versionsAgree() {
         #expect(lmdbgProtocolVersion == lmdbgProtocol.version)
     }

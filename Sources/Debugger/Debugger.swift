@@ -1,1 +1,0 @@
-// Debugger: see docs/architecture.md.

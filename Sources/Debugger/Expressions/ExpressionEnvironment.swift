@@ -1,0 +1,28 @@
+import Tensors
+
+/// What an expression can see: its variables, and the model's vocabulary for `lens`, `topk` and `token`.
+///
+/// Engine-agnostic: the debugger implements it over a stop's activations; tests implement it over fixed tensors.
+public protocol ExpressionEnvironment {
+    /// The value of a variable, e.g. `blocks.3.hook_resid_post`, `resid`, `x` or `layer`; nil if there is none.
+    /// Throwing says why a known name has no value here (e.g. "not recorded"); the message reaches the user.
+    func lookup(_ name: String) throws -> ExpressionValue?
+
+    /// The top `k` tokens of a residual-stream vector `[d_model]` unembedded through the final norm,
+    /// with their probabilities, most likely first.
+    func lens(_ vector: Tensor, k: Int) throws -> [TokenScore]
+
+    /// The text of a token, or nil if `token` is outside the vocabulary.
+    func piece(_ token: Int) -> String?
+
+    /// Names offered in "did you mean" hints for unknown variables.
+    var variableNames: [String] { get }
+
+    /// The vocabulary size: `topk` of a vector this long gives a token table with pieces.
+    var vocabularySize: Int? { get }
+}
+
+extension ExpressionEnvironment {
+    public var variableNames: [String] { [] }
+    public var vocabularySize: Int? { nil }
+}

@@ -1,1 +1,0 @@
-// LMDebugServer: see docs/architecture.md.

@@ -1,0 +1,80 @@
+import Foundation
+import ModelFiles
+import Tensors
+import Tokenizers
+
+/// A loaded model: configuration, weights and the hook points its forward pass offers.
+/// `forward` may run on several threads at once, each with its own `KVCache`.
+public final class LanguageModel: @unchecked Sendable {
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    public let tokenizer: Tokenizer
+    /// Every hook point of this model, in the order the forward pass reaches them.
+    public let hookPoints: [HookPoint]
+
+    private let spareActivations = NSLock()
+    private var activationPool: [Activations] = []
+
+    public init(config: ModelConfig, weights: ModelWeights, tokenizer: Tokenizer) {
+        self.config = config
+        self.weights = weights
+        self.tokenizer = tokenizer
+        hookPoints = [.embed]
+            + (0..<config.layerCount).flatMap { layer in HookPoint.BlockHook.allCases.map { .block(layer, $0) } }
+            + [.lnFinalScale, .lnFinalNormalized, .logits]
+    }
+
+    /// Loads a GGUF model: configuration, tokenizer, and weights dequantized to float32.
+    /// `progress` is called as the weights load, with the fraction done and the tensor just read.
+    /// A file of another architecture throws `TransformerError.unsupportedArchitecture` naming it.
+    public static func load(_ url: URL, progress: ((Double, String) -> Void)? = nil) throws -> LanguageModel {
+        let file = try GGUFFile(contentsOf: url)
+        let config = try ModelConfig(gguf: file)
+        let tokenizer = try Tokenizer(gguf: file)
+        let weights: ModelWeights
+        switch config.architecture {
+        case .llama: weights = try ModelWeights.loadLlama(from: file, config: config, progress: progress)
+        }
+        return LanguageModel(config: config, weights: weights, tokenizer: tokenizer)
+    }
+
+    /// An empty cache for this model.
+    public func makeCache(capacity: Int = 64) -> KVCache { KVCache(config: config, capacity: capacity) }
+
+    /// The shape of `hook`'s activation when `tokens` new tokens run after `cached` cached ones;
+    /// nil when this model has no such hook point.
+    public func hookShape(_ hook: HookPoint, tokens: Int, cached: Int = 0) -> [Int]? {
+        let c = config
+        switch hook {
+        case .embed: return [tokens, c.modelDim]
+        case .posEmbed: return nil
+        case .lnFinalScale: return [tokens, 1]
+        case .lnFinalNormalized: return [tokens, c.modelDim]
+        case .logits: return [tokens, c.vocabularySize]
+        case .block(let layer, let blockHook):
+            guard layer >= 0 && layer < c.layerCount else { return nil }
+            switch blockHook {
+            case .residPre, .ln1Normalized, .attnOut, .residMid, .ln2Normalized, .mlpOut, .residPost:
+                return [tokens, c.modelDim]
+            case .ln1Scale, .ln2Scale: return [tokens, 1]
+            case .q, .rotQ, .z: return [tokens, c.headCount, c.headDim]
+            case .k, .v, .rotK: return [tokens, c.kvHeadCount, c.headDim]
+            case .attnScores, .pattern: return [c.headCount, tokens, cached + tokens]
+            case .mlpPre, .mlpPreLinear, .mlpPost: return [tokens, c.mlpDim]
+            }
+        }
+    }
+
+    /// Lends a set of activation buffers for one pass.
+    func withActivations<R>(_ body: (Activations) throws -> R) rethrows -> R {
+        spareActivations.lock()
+        let activations = activationPool.popLast() ?? Activations()
+        spareActivations.unlock()
+        defer {
+            spareActivations.lock()
+            activationPool.append(activations)
+            spareActivations.unlock()
+        }
+        return try body(activations)
+    }
+}

@@ -1,0 +1,148 @@
+import ModelFiles
+import Tensors
+
+/// An immutable float32 weight in memory the forward pass can read by pointer without copying.
+public final class Parameter: @unchecked Sendable {
+    public let shape: [Int]
+    public let count: Int
+    /// Row-major, `count` floats; never written after `init`.
+    public let pointer: UnsafePointer<Float>
+
+    /// A weight of `shape` whose values `fill` writes.
+    public init(shape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        let count = shape.reduce(1, *)
+        let storage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        do {
+            try fill(UnsafeMutableBufferPointer(start: storage, count: count))
+        } catch {
+            storage.deallocate()
+            throw error
+        }
+        self.shape = shape
+        self.count = count
+        pointer = UnsafePointer(storage)
+    }
+
+    public convenience init(_ tensor: Tensor) {
+        self.init(shape: tensor.shape) { storage in _ = storage.update(fromContentsOf: tensor.data) }
+    }
+
+    deinit { UnsafeMutablePointer(mutating: pointer).deallocate() }
+
+    /// A copy as a `Tensor`.
+    public var tensor: Tensor { Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: pointer, count: count))) }
+}
+
+/// The weights of one transformer block. Linear weights are `[out, in]` (y = x Wᵀ).
+public struct LayerWeights: Sendable {
+    /// [d_model]
+    public var attentionNorm: Parameter
+    /// [n_heads · d_head, d_model], rows in HF order (see `unpermuteRotaryRows`)
+    public var query: Parameter
+    /// [n_kv_heads · d_head, d_model], rows in HF order
+    public var key: Parameter
+    /// [n_kv_heads · d_head, d_model]
+    public var value: Parameter
+    /// [d_model, n_heads · d_head]
+    public var output: Parameter
+    /// [d_model]
+    public var mlpNorm: Parameter
+    /// [d_mlp, d_model]
+    public var gate: Parameter
+    /// [d_mlp, d_model]
+    public var up: Parameter
+    /// [d_model, d_mlp]
+    public var down: Parameter
+}
+
+/// All weights of a model, dequantized to float32 once at load.
+public struct ModelWeights: Sendable {
+    /// W_E, [vocab, d_model]
+    public var tokenEmbedding: Parameter
+    public var layers: [LayerWeights]
+    /// [d_model]
+    public var finalNorm: Parameter
+    /// W_U as `[vocab, d_model]`; the token embedding when the model ties them.
+    public var unembedding: Parameter
+
+    /// Loads a LLaMA model's weights from `file`, dequantizing each to float32 and checking its shape
+    /// against `config`. W_U is `output.weight` if the file has one, else tied to W_E.
+    /// `progress` gets the fraction of elements done and the name of the tensor just loaded.
+    static func loadLlama(
+        from file: GGUFFile, config c: ModelConfig, progress: ((Double, String) -> Void)?
+    ) throws -> ModelWeights {
+        let hasOutput = file.tensorInfo(named: "output.weight") != nil
+        let layerNames = ["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"]
+        let names = ["token_embd.weight", "output_norm.weight"] + (hasOutput ? ["output.weight"] : [])
+            + (0..<c.layerCount).flatMap { l in layerNames.map { "blk.\(l).\($0).weight" } }
+        let totalElements = Double(names.compactMap { file.tensorInfo(named: $0)?.elementCount }.reduce(0, +))
+        var loadedElements = 0.0
+
+        /// Dequantizes `name` ([rows, columns] or [count]) into a new parameter through `arrange`,
+        /// which copies the file's row order into the parameter's.
+        func load(_ name: String, _ shape: [Int],
+                  arrange: ((UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void)? = nil
+        ) throws -> Parameter {
+            guard let info = file.tensorInfo(named: name) else { throw ModelFileError.missingTensor(name) }
+            guard info.shape == shape else {
+                throw TransformerError.weightShape(tensor: name, expected: shape, found: info.shape)
+            }
+            let parameter = try Parameter(shape: shape) { storage in
+                if let arrange {
+                    let fileOrder = UnsafeMutableBufferPointer<Float>.allocate(capacity: storage.count)
+                    defer { fileOrder.deallocate() }
+                    try file.dequantize(info, into: fileOrder)
+                    arrange(fileOrder, storage)
+                } else {
+                    try file.dequantize(info, into: storage)
+                }
+            }
+            loadedElements += Double(info.elementCount)
+            progress?(loadedElements / totalElements, name)
+            return parameter
+        }
+        func rotaryRows(heads: Int) -> (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void {
+            { fileOrder, storage in
+                unpermuteRotaryRows(fileOrder, into: storage, heads: heads, columns: c.modelDim)
+            }
+        }
+
+        let embedding = try load("token_embd.weight", [c.vocabularySize, c.modelDim])
+        var layers: [LayerWeights] = []
+        for l in 0..<c.layerCount {
+            let prefix = "blk.\(l)."
+            layers.append(LayerWeights(
+                attentionNorm: try load(prefix + "attn_norm.weight", [c.modelDim]),
+                query: try load(prefix + "attn_q.weight", [c.qDim, c.modelDim], arrange: rotaryRows(heads: c.headCount)),
+                key: try load(prefix + "attn_k.weight", [c.kvDim, c.modelDim], arrange: rotaryRows(heads: c.kvHeadCount)),
+                value: try load(prefix + "attn_v.weight", [c.kvDim, c.modelDim]),
+                output: try load(prefix + "attn_output.weight", [c.modelDim, c.qDim]),
+                mlpNorm: try load(prefix + "ffn_norm.weight", [c.modelDim]),
+                gate: try load(prefix + "ffn_gate.weight", [c.mlpDim, c.modelDim]),
+                up: try load(prefix + "ffn_up.weight", [c.mlpDim, c.modelDim]),
+                down: try load(prefix + "ffn_down.weight", [c.modelDim, c.mlpDim])))
+        }
+        let finalNorm = try load("output_norm.weight", [c.modelDim])
+        let unembedding = hasOutput ? try load("output.weight", [c.vocabularySize, c.modelDim]) : embedding
+        return ModelWeights(tokenEmbedding: embedding, layers: layers, finalNorm: finalNorm, unembedding: unembedding)
+    }
+
+    /// Undoes llama.cpp's Q/K row permutation. Its converter interleaves each head's two halves so that
+    /// RoPE can rotate adjacent pairs: GGUF row 2j+s of a head is HF row s·d_head/2 + j.
+    /// fileOrder, hfOrder: [heads · d_head, columns].
+    static func unpermuteRotaryRows(
+        _ fileOrder: UnsafeMutableBufferPointer<Float>, into hfOrder: UnsafeMutableBufferPointer<Float>,
+        heads: Int, columns: Int
+    ) {
+        let headDim = fileOrder.count / columns / heads, half = headDim / 2
+        for head in 0..<heads {
+            for j in 0..<half {
+                for s in 0..<2 {
+                    let fileRow = head * headDim + 2 * j + s, hfRow = head * headDim + s * half + j
+                    (hfOrder.baseAddress! + hfRow * columns)
+                        .update(from: fileOrder.baseAddress! + fileRow * columns, count: columns)
+                }
+            }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// lmdbg: see README.md.

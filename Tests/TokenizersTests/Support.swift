@@ -1,0 +1,75 @@
+import Foundation
+import ModelFiles
+import Testing
+import Tokenizers
+
+/// Repository and model locations for the tests.
+enum Paths {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let golden = repository.appendingPathComponent("Tests/Golden/tokenizer")
+    static let models = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lmdbg/models")
+}
+
+/// A model whose tokenizer is checked against HF's, with its golden file in Tests/Golden/tokenizer.
+struct GoldenModel: Sendable, CustomTestStringConvertible {
+    var name: String
+    var file: String
+    /// Whether the file asks for BOS, so that every encoding starts with it.
+    var addsBOS: Bool
+    var tokenizer: @Sendable () throws -> Tokenizer
+
+    var testDescription: String { name }
+
+    static let smolLM2 = GoldenModel(name: "smollm2", file: SharedTokenizers.smolLM2File, addsBOS: false) {
+        try SharedTokenizers.smolLM2.get()
+    }
+    static let gemma3 = GoldenModel(name: "gemma3", file: SharedTokenizers.gemma3File, addsBOS: true) {
+        try SharedTokenizers.gemma3.get()
+    }
+    static let all = [smolLM2, gemma3]
+
+    var url: URL { Paths.models.appendingPathComponent(file) }
+
+    func reference() throws -> TokenizerReference {
+        let data = try Data(contentsOf: Paths.golden.appendingPathComponent("\(name).json"))
+        return try JSONDecoder().decode(TokenizerReference.self, from: data)
+    }
+}
+
+/// Tokenizers built once per model file and shared by the tests.
+enum SharedTokenizers {
+    static let smolLM2File = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    static let gemma3File = "gemma-3-270m-q4_k_m.gguf"
+    static let smolLM2 = Result { try load(smolLM2File) }
+    static let gemma3 = Result { try load(gemma3File) }
+
+    static func load(_ file: String) throws -> Tokenizer {
+        try Tokenizer(gguf: GGUFFile(contentsOf: Paths.models.appendingPathComponent(file)))
+    }
+}
+
+/// HF's output for one GGUF's tokenizer, written by scripts/make_tokenizer_references.py.
+struct TokenizerReference: Decodable {
+    struct Case: Decodable {
+        var text: String
+        var ids: [Int32]
+        var decoded: String
+        /// The pieces HF's pre-tokenizer cuts `text` into (byte-level models only).
+        var pieces: [String]?
+    }
+
+    struct Decode: Decodable {
+        var ids: [Int32]
+        var text: String
+    }
+
+    var gguf: String
+    var cases: [Case]
+    var decodes: [Decode]
+}
+
+/// The scalars of `text`: Swift's `==` on strings ignores differences in Unicode normalisation.
+func scalars(_ text: String) -> [Unicode.Scalar] {
+    Array(text.unicodeScalars)
+}
