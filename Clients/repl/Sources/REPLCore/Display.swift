@@ -46,16 +46,16 @@ public enum Display {
     public static let fullPrintLimit = 8
 
     /// A tensor in a few lines: its shape and statistics, its largest elements, and a sparkline of each row
-    /// (rows are the last axis; the middle rows are elided when there are many). `summary` comes from the
-    /// server; without it the statistics are computed from `values`. Without values, no sparkline.
+    /// (rows are the last axis; the middle rows are elided when there are many), each row scaled to its own
+    /// range, which follows it. `summary` comes from the server; without it the statistics are computed
+    /// from `values`. Without values, no sparkline.
     public static func tensor(shape: [Int], summary: TensorSummary?, values: [Float]?) -> [String] {
         let count = shape.reduce(1, *)
         if let values, values.count == count, count <= fullPrintLimit {
             return ["tensor" + self.shape(shape) + " = " + nested(values[...], shape: shape[...])]
         }
-        let statistics = summary.map(Statistics.init) ?? values.map(Statistics.init)
         var header = "tensor" + self.shape(shape)
-        if let statistics {
+        if let statistics = summary.map(Statistics.init) ?? values.map(Statistics.init) {
             header += "  norm=\(number(statistics.norm)) mean=\(number(statistics.mean))"
             header += " min=\(number(statistics.min)) max=\(number(statistics.max))"
             if statistics.nanCount > 0 { header += " nan=\(statistics.nanCount)" }
@@ -65,10 +65,9 @@ public enum Display {
         if let topDims = summary?.topDims, !topDims.isEmpty {
             lines.append("  largest: " + topDims.map { self.shape($0.index) + " " + number($0.value.value) }.joined(separator: ", "))
         }
-        guard let values, values.count == count, count > 0, let statistics else { return lines }
+        guard let values, values.count == count, count > 0 else { return lines }
         let rowLength = shape.last ?? 1
         let rowCount = count / rowLength
-        let low = Float(statistics.min), high = Float(statistics.max)
         let shown = rowCount <= sparklineRows
             ? Array(0..<rowCount)
             : Array(0..<sparklineRows / 2) + Array(rowCount - sparklineRows / 2..<rowCount)
@@ -79,12 +78,15 @@ public enum Display {
                 lines.append("  " + String(repeating: " ", count: labelWidth) + " ⋮ \(row - shown[offset - 1] - 1) more rows")
             }
             let slice = Array(values[row * rowLength..<(row + 1) * rowLength])
-            let line = Sparkline.render(Sparkline.downsample(slice, to: sparklineWidth), low: low, high: high)
-            lines.append("  " + labels[offset].padding(toLength: labelWidth, withPad: " ", startingAt: 0) + " " + line)
+            let range = Statistics(slice)
+            let line = Sparkline.render(Sparkline.downsample(slice, to: sparklineWidth), low: Float(range.min), high: Float(range.max))
+            let label = labels[offset].padding(toLength: labelWidth, withPad: " ", startingAt: 0)
+            lines.append("  " + label + (label.isEmpty ? "" : " ") + line
+                         + "  \(number(range.min, significant: 3)) … \(number(range.max, significant: 3))")
         }
-        lines.append("  " + String(repeating: " ", count: labelWidth)
-                      + " ▁ \(number(statistics.min)) … █ \(number(statistics.max))"
-                      + (rowLength > sparklineWidth ? ", \(rowLength) values per row, largest magnitude per column" : ""))
+        if rowLength > sparklineWidth {
+            lines.append("  (\(rowLength) values per row; each column shows the largest magnitude among its values)")
+        }
         return lines
     }
 

@@ -51,14 +51,14 @@ import Testing
         #expect(Display.tensor(shape: [], summary: nil, values: [2.5]) == ["tensor[] = 2.5"])
     }
 
-    @Test func tensorsShowStatisticsAndASparklinePerRow() {
+    @Test func tensorsShowStatisticsAndASparklinePerRowScaledToTheRow() {
         let values = (0..<10).map(Float.init)
         #expect(Display.tensor(shape: [2, 5], summary: nil, values: values) == [
             "tensor[2, 5]  norm=16.882 mean=4.5 min=0 max=9",
-            "  [0] ▁▁▂▃▄",
-            "  [1] ▅▆▇██",
-            "      ▁ 0 … █ 9",
+            "  [0] ▁▃▅▇█  0 … 4",
+            "  [1] ▁▃▅▇█  5 … 9",
         ])
+        #expect(Display.tensor(shape: [9], summary: nil, values: [0, 8, 0, 8, 0, 8, 0, 8, -8]).last == "  ▅█▅█▅█▅█▁  -8 … 8")
     }
 
     @Test func theServersSummaryIsUsedWithItsLargestElements() {
@@ -73,19 +73,20 @@ import Testing
     @Test func manyRowsAreElidedInTheMiddle() {
         let values = (0..<60).map { Float($0 % 3) }
         let lines = Display.tensor(shape: [20, 3], summary: nil, values: values)
-        #expect(lines.count == 1 + 8 + 1 + 1)
-        #expect(lines[1] == "  [0]  ▁▅█")
-        #expect(lines[4] == "  [3]  ▁▅█")
+        #expect(lines.count == 1 + 8 + 1)
+        #expect(lines[1] == "  [0]  ▁▅█  0 … 2")
+        #expect(lines[4] == "  [3]  ▁▅█  0 … 2")
         #expect(lines[5] == "       ⋮ 12 more rows")
-        #expect(lines[6] == "  [16] ▁▅█")
-        #expect(lines[9] == "  [19] ▁▅█")
+        #expect(lines[6] == "  [16] ▁▅█  0 … 2")
+        #expect(lines[9] == "  [19] ▁▅█  0 … 2")
     }
 
     @Test func longRowsAreDownsampledToTheSparklineWidth() {
         let values = (0..<576).map { Float($0) }
         let lines = Display.tensor(shape: [576], summary: nil, values: values)
-        #expect(lines[1].count == 2 + 1 + Display.sparklineWidth)
-        #expect(lines[2].hasSuffix("576 values per row, largest magnitude per column"))
+        #expect(lines[1] == "  " + Sparkline.render(Sparkline.downsample(values, to: 64), low: 0, high: 575) + "  0 … 575")
+        #expect(lines[1].count == 2 + Display.sparklineWidth + 9)
+        #expect(lines[2] == "  (576 values per row; each column shows the largest magnitude among its values)")
     }
 
     @Test func rowIndices() {
