@@ -227,12 +227,18 @@ public final class REPL: @unchecked Sendable {
         do {
             try syncBreakpoints()
         } catch {
-            state.withLock { breakpoints.removeAll { $0.number == number } }
+            state.withLock {
+                breakpoints.removeAll { $0.number == number }
+                if nextBreakpointNumber == number + 1 { nextBreakpointNumber = number }
+            }
             throw error
         }
         let status = state.withLock { breakpoints.first { $0.number == number }?.status }
         guard let status, status.verified else {
-            state.withLock { breakpoints.removeAll { $0.number == number } }
+            state.withLock {
+                breakpoints.removeAll { $0.number == number }
+                if nextBreakpointNumber == number + 1 { nextBreakpointNumber = number }
+            }
             try syncBreakpoints()
             throw REPLError("breakpoint not set: \(status?.message ?? "the server did not verify it")")
         }
