@@ -24,12 +24,12 @@ public final class Terminal: @unchecked Sendable {
             cc[Int(VMIN)] = 1
             cc[Int(VTIME)] = 0
         }
-        tcsetattr(descriptor, TCSAFLUSH, &raw)
+        tcsetattr(descriptor, TCSADRAIN, &raw)
     }
 
     public func restore() {
         var settings = original
-        tcsetattr(descriptor, TCSAFLUSH, &settings)
+        tcsetattr(descriptor, TCSADRAIN, &settings)
     }
 
     /// The next input byte; nil at end of input.

@@ -53,6 +53,7 @@ do {
     console.line("error: cannot initialize \(serverPath): \(error)")
     finish(2)
 }
+if terminal != nil { console.line("lmdbg-repl: connected to \(serverPath). Type help for the commands.") }
 
 // Ctrl-C while a command runs pauses the run or cancels the request; at the terminal's prompt the line
 // editor sees it as a key instead. Reading a script or a pipe, a Ctrl-C with nothing to interrupt quits.
@@ -85,7 +86,6 @@ if let script = options.script {
 } else if let terminal {
     let input = InteractiveInput(terminal: terminal, console: console, history: History(file: History.defaultFile()),
                                  prompt: prompt) { repl.completer }
-    console.line("lmdbg-repl: connected to \(serverPath). Type help for the commands.")
     _ = repl.runCommands(prompt: prompt, echo: false) {
         let line = input.readLine()
         if line == nil { console.line("quit") }
