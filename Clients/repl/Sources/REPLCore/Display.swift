@@ -163,11 +163,12 @@ public enum Display {
         }
     }
 
-    /// A table: rank, token id, quoted piece, then one column per score, right-aligned numbers.
+    /// A table: rank, token id, quoted piece (blank when unknown), then one column per score, right-aligned
+    /// numbers.
     public static func tokenTable(_ rows: [TokenRow], columns: [String]) -> [String] {
         let header = ["rank", "token", "piece"] + columns
         let body = rows.enumerated().map { rank, row in
-            ["\(rank + 1)", "\(row.token)", row.piece.map(quoted) ?? "?"]
+            ["\(rank + 1)", "\(row.token)", row.piece.map(quoted) ?? ""]
                 + columns.indices.map { column in
                     row.scores.indices.contains(column) ? row.scores[column].map { number($0, significant: 4) } ?? "-" : "-"
                 }
@@ -255,7 +256,7 @@ public enum Display {
         var reason: String
         switch event.reason {
         case .breakpoint:
-            reason = breakpoints.count == 1 ? "breakpoint \(breakpoints[0])"
+            reason = breakpoints.count <= 1 ? "breakpoint" + (breakpoints.first.map { " \($0)" } ?? "")
                 : "breakpoints " + breakpoints.map(String.init).joined(separator: ", ")
         case .step: reason = "step"
         case .pause: reason = "paused"

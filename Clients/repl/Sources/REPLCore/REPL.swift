@@ -31,11 +31,11 @@ public final class REPL: @unchecked Sendable {
     private var lastLaunch: LaunchRequest?
     private var exceptionFilters: [ExceptionFilter] = []
     private var massiveThreshold: Double?
+    /// The current run: stops and ends of other (superseded) runs are shown but do not end a wait.
+    private var sessionID: Int?
     /// True between a resume and the stop or end it leads to: Ctrl-C then pauses.
     private var running = false
-    /// The serial of the latest `debug/stopped` or `debug/terminated`. Those of a superseded run come
-    /// before the answer to the request that superseded it, so a wait for what comes after an answer
-    /// sees only the current run's.
+    /// The serial of the current run's latest `debug/stopped` or `debug/terminated`.
     private var runEventSerial = 0
     /// Why the run of the latest event ended, if it ended with an error.
     private var runFailure: String?
@@ -178,10 +178,14 @@ public final class REPL: @unchecked Sendable {
         try waitForRun(after: try connection.request(request, whenAnswered: startedRun).serial)
     }
 
-    /// Called as the launch is answered, so that the line comes before the run's notifications.
+    /// Called as the launch is answered, before the run's notifications are handled.
     private func startedRun(_ result: LaunchResult) {
-        state.withLock { running = true }
-        console.line("run \(result.sessionId): \(result.promptTokens.count) prompt tokens")
+        state.withLock {
+            sessionID = result.sessionId
+            running = true
+        }
+        let count = result.promptTokens.count
+        console.line("run \(result.sessionId): \(count) prompt token\(count == 1 ? "" : "s")")
     }
 
     private func resume(_ resumption: Resumption) throws {
@@ -451,11 +455,11 @@ public final class REPL: @unchecked Sendable {
                 let event = try decoder.decode(StoppedNotification.self, from: params)
                 let numbers = state.withLock { (event.breakpointIds ?? []).compactMap { breakpointNumbers[$0] } }
                 console.line(Display.stop(event, breakpoints: numbers))
-                runEvent(serial: serial, failure: nil)
+                runEvent(sessionID: event.sessionId, serial: serial, failure: nil)
             case TerminatedNotification.method:
                 let event = try decoder.decode(TerminatedNotification.self, from: params)
                 console.line(Display.termination(event))
-                runEvent(serial: serial, failure: event.reason == .error ? event.message ?? "error" : nil)
+                runEvent(sessionID: event.sessionId, serial: serial, failure: event.reason == .error ? event.message ?? "error" : nil)
             case OutputNotification.method:
                 let event = try decoder.decode(OutputNotification.self, from: params)
                 switch event.category {
@@ -481,8 +485,9 @@ public final class REPL: @unchecked Sendable {
         }
     }
 
-    private func runEvent(serial: Int, failure: String?) {
+    private func runEvent(sessionID event: Int, serial: Int, failure: String?) {
         state.withLock {
+            guard event == sessionID else { return }
             runEventSerial = serial
             runFailure = failure
             state.broadcast()

@@ -13,11 +13,7 @@ public enum ClientError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .server(let error):
-            guard error.code.rawValue == Int64(ProtocolErrorCode.expressionError.rawValue),
-                  let data = error.data.flatMap({ try? JSONValueDecoder().decode(ExpressionErrorData.self, from: $0) })
-            else { return error.message }
-            return "\(error.message) (at column \(data.position + 1) of \(data.expression))"
+        case .server(let error): return error.message
         case .closed(let reason): return "the server is gone: \(reason)"
         case .badResponse(let reason): return "unexpected answer from the server: \(reason)"
         }

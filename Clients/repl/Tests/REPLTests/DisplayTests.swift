@@ -102,7 +102,7 @@ import Testing
             "rank  token  piece       prob",
             "   1   3681  ' Paris'  0.4312",
             "   2    260  '\\n'        0.08",
-            "   3      7  ?              -",
+            "   3      7  " + String(repeating: " ", count: 8 + 2 + 5) + "-",
         ])
     }
 

@@ -13,6 +13,8 @@ final class FakeServer: @unchecked Sendable {
     let replInput: Int32, replOutput: Int32
     private let serverInput: Int32, serverOutput: Int32
     private let answer: Answer
+    /// Sends the answers in order, off the reading thread (so that a `pause` does not hold up reading).
+    private let sending = DispatchQueue(label: "fake server")
     private let lock = NSLock()
     private var log: [(method: String, params: JSONValue)] = []
 
@@ -54,7 +56,12 @@ final class FakeServer: @unchecked Sendable {
                 switch try? JSONRPCMessage(parsing: body) {
                 case .request(let id, let method, let params)?:
                     lock.withLock { log.append((method, params ?? [:])) }
-                    send(answer(id, method, params ?? [:]))
+                    let messages = answer(id, method, params ?? [:])
+                    sending.async {
+                        for message in messages {
+                            if message == pause { usleep(200_000) } else { self.send([message]) }
+                        }
+                    }
                 case .notification(let method, let params)?:
                     lock.withLock { log.append((method, params ?? [:])) }
                 default: break
@@ -63,6 +70,9 @@ final class FakeServer: @unchecked Sendable {
         }
     }
 }
+
+/// In an answer: wait a moment before sending the messages after it.
+let pause = JSONRPCMessage.notification(method: "$/test/pause", params: nil)
 
 func result<Value: Encodable>(_ id: JSONRPC.RequestID, _ value: Value) -> JSONRPCMessage {
     .response(id: id, result: try! JSONValueEncoder().encode(value))
@@ -185,7 +195,7 @@ let stopAtLayer0 = StoppedNotification(sessionId: 1, reason: .breakpoint, hook: 
                 case "lens(x[-1])":
                     return [result(id, EvaluateResult(result: #"' Paris' 0.431, '\n' 0.2"#, type: .tokens, value: .tokens([7, 3])))]
                 default:
-                    return [failure(id, .expressionError, "unknown name 'y'",
+                    return [failure(id, .expressionError, "unknown name 'y' at column 1",
                                     data: try! JSONValueEncoder().encode(ExpressionErrorData(expression: "y + 1", position: 0)))]
                 }
             case ReadTensorRequest.method:
@@ -227,7 +237,7 @@ let stopAtLayer0 = StoppedNotification(sessionId: 1, reason: .breakpoint, hook: 
             "   1      7  ' Paris'  0.431",
             "   2      3  '\\n'        0.2",
             "(lmdbg) print y + 1",
-            "error: unknown name 'y' (at column 1 of y + 1)",
+            "error: unknown name 'y' at column 1",
             "(lmdbg) continue",
             "log: norm=10.1",
             " Paris",
@@ -244,6 +254,31 @@ let stopAtLayer0 = StoppedNotification(sessionId: 1, reason: .breakpoint, hook: 
         #expect(launch == LaunchRequest(prompt: "Hello", maxNewTokens: 1))
         let reads = harness.server.received.filter { $0.method == ReadTensorRequest.method }.map(\.params)
         #expect(reads == [["expression": "x"]])
+    }
+
+    @Test func theEndOfASupersededRunDoesNotEndTheWait() throws {
+        let launches = LockedCounter(start: 1)
+        let harness = try Harness(answer: standardServer { id, method, _ in
+            switch method {
+            case LaunchRequest.method:
+                let session = launches.next()
+                var stop = stopAtLayer0
+                stop.sessionId = session
+                stop.reason = .step
+                let superseded = TerminatedNotification(sessionId: session - 1, reason: .superseded, tokens: [], text: "", activePatches: [])
+                return [result(id, LaunchResult(sessionId: session, promptTokens: [1]))]
+                    + (session > 1 ? [notification(superseded)] : []) + [pause, notification(stop)]
+            case StackTraceRequest.method:
+                return [result(id, StackTraceResult(frames: [StackFrame(id: 1, name: "prompt", kind: .token, tokenStep: 0)]))]
+            default: return [failure(id, .methodNotFound, method)]
+            }
+        })
+        #expect(!harness.run(["run A", "run B", "bt"]))
+        #expect(Array(harness.transcript.lines.suffix(7)) == [
+            "(lmdbg) run B", "run 2: 1 prompt token", "run 1 ended (superseded)",
+            "stopped at blocks.0.hook_resid_post (layer 0, token step 0, positions 0..<3): step",
+            "(lmdbg) bt", "#0  prompt  (token step 0)", "",
+        ])
     }
 
     @Test func breakpointsKeepTheirNumbersAndBadOnesAreRefused() throws {
@@ -297,7 +332,7 @@ let stopAtLayer0 = StoppedNotification(sessionId: 1, reason: .breakpoint, hook: 
         })
         #expect(!harness.repl.interrupt())
         let interrupter = Thread {
-            while !harness.transcript.lines.contains("run 4: 1 prompt tokens") { usleep(1000) }
+            while !harness.transcript.lines.contains("run 4: 1 prompt token") { usleep(1000) }
             _ = harness.repl.interrupt()
         }
         interrupter.start()
@@ -358,7 +393,7 @@ let stopAtLayer0 = StoppedNotification(sessionId: 1, reason: .breakpoint, hook: 
         })
         let server = harness.server
         Thread {
-            while !harness.transcript.lines.contains("run 1: 1 prompt tokens") { usleep(1000) }
+            while !harness.transcript.lines.contains("run 1: 1 prompt token") { usleep(1000) }
             server.exit()
         }.start()
         #expect(harness.run(["run Hi", "print x"]))
