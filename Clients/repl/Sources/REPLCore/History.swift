@@ -38,7 +38,7 @@ public struct History: Sendable {
     private func append(_ line: String) {
         guard let file else { return }
         guard let handle = try? FileHandle(forWritingTo: file) else {
-            FileManager.default.createFile(atPath: file.path, contents: Data((line + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: file.path, contents: Data((line + "\n").utf8), attributes: [.posixPermissions: 0o600])
             return
         }
         defer { try? handle.close() }
