@@ -207,10 +207,14 @@ private func isTokenByte(_ byte: UInt8) -> Bool {
 
 private let contentLengthName = Array("content-length".utf8)
 
+/// Whether a header name, already checked to be a token, is Content-Length in any case.
 private func isContentLength(_ name: ArraySlice<UInt8>) -> Bool {
     guard name.count == contentLengthName.count else { return false }
-    for (offset, byte) in name.enumerated() where byte | 0x20 != contentLengthName[offset] {
-        return false
+    var index = name.startIndex
+    for expected in contentLengthName {
+        // Setting bit 5 lowercases ASCII letters and leaves "-" and digits alone.
+        guard name[index] | 0x20 == expected else { return false }
+        index += 1
     }
     return true
 }

@@ -388,7 +388,8 @@ public enum ReferenceKernels {
 /// Rounding and the float→int step use the 1.5·2²³ trick: SSE2 has neither floor nor a fast SIMD conversion.
 @inline(__always) func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let magic: Float = 12_582_912 // 1.5·2²³: adding it rounds to an integer, held in the low mantissa bits
-    let clamped = pointwiseMax(pointwiseMin(x, SIMD8(repeating: 88.37626)), SIMD8(repeating: -87.33654))
+    let high = SIMD8<Float>(repeating: 88.37626), low = SIMD8<Float>(repeating: -87.33654)
+    let clamped = x.replacing(with: high, where: x .> high).replacing(with: low, where: x .< low)
     let shifted = clamped * 1.442695041 + magic
     let n = shifted - magic
     var r = clamped - n * 0.693359375
@@ -402,7 +403,7 @@ public enum ReferenceKernels {
     p = p * (r * r) + r + 1
     // The low bits of `shifted` hold n (in −126…127); n + 127 shifted into the exponent field is 2^n.
     let twoToN = unsafeBitCast((unsafeBitCast(shifted, to: SIMD8<Int32>.self) &+ 127) &<< 23, to: SIMD8<Float>.self)
-    return (p * twoToN).replacing(with: 0, where: x .< -87.33654)
+    return (p * twoToN).replacing(with: 0, where: x .< low)
 }
 
 @inline(__always) func exp1(_ x: Float) -> Float {

@@ -24,7 +24,7 @@ final class Activations {
     var normalized = Buffer()
     /// [T, n_heads, d_head] q, then rot_q in place
     var query = Buffer()
-    /// [n_heads, T, T_total] when scores or patterns are observed; otherwise one head's [T, T_total]
+    /// [n_heads, T, T_total] when scores or patterns are observed; otherwise [threads, T, T_total], one per thread
     var scores = Buffer()
     /// [T, n_heads, d_head]
     var z = Buffer()

@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// Which rows of logits a forward pass computes.
@@ -46,9 +47,8 @@ private struct ForwardPass {
     let positions: Range<Int>
     /// cos and sin of the new positions' RoPE angles, [T, d_head/2] each.
     let rotary: RotaryTable
-    /// Whether each head has its own scores buffer: when some layer's scores or pattern is observed
-    /// (the hooks show all heads at once) and when decoding one token (heads then run in parallel).
-    let scoresPerHead: Bool
+    /// Buffers of [T, T_total] scores the heads share when their scores are not observed: one per thread.
+    let scoreSlots: Int
 
     init(model: LanguageModel, tokens: [Int32], cache: KVCache, hooks: HookPlan, activations: Activations) {
         c = model.config
@@ -60,10 +60,14 @@ private struct ForwardPass {
         count = tokens.count
         positions = cache.count ..< cache.count + tokens.count
         rotary = RotaryTable(positions: positions, dim: c.headDim, base: c.ropeBase)
-        scoresPerHead = tokens.count == 1
-            || (0..<c.layerCount).contains { hooks.wants(.block($0, .attnScores)) || hooks.wants(.block($0, .pattern)) }
+        scoreSlots = min(c.headCount, Threads.count)
+        // Observed scores or patterns show all heads at once.
+        let observesScores = (0..<c.layerCount).contains {
+            hooks.wants(.block($0, .attnScores)) || hooks.wants(.block($0, .pattern))
+        }
         cache.reserve(positions.upperBound)
-        a.reserve(config: c, tokens: count, positions: positions.upperBound, scoreHeads: scoresPerHead ? c.headCount : 1)
+        a.reserve(config: c, tokens: count, positions: positions.upperBound,
+                  scoreHeads: observesScores ? c.headCount : scoreSlots)
     }
 
     func run(logitRows: LogitRows) -> Tensor {
@@ -158,39 +162,54 @@ private struct ForwardPass {
         // Per head h, with its KV head g = h / group size:
         //   scores_h = rot_q_h · rot_k_gᵀ / √d_head [T, T_total], masked causally;
         //   pattern_h = softmax(scores_h);  z_h = pattern_h · v_g [T, d_head]
+        // Heads run in parallel, each on one thread with single-threaded products.
         let total = positions.upperBound
         let scoresHook = HookPoint.block(l, .attnScores), patternHook = HookPoint.block(l, .pattern)
-        func scores(_ h: Int) -> UnsafeMutablePointer<Float> {
-            a.scores.pointer + (scoresPerHead ? h * count * total : 0)
-        }
-        func computeScores(_ h: Int) {
+        func scores(_ slot: Int) -> UnsafeMutablePointer<Float> { a.scores.pointer + slot * count * total }
+        // Prefill multiplies in blocks of query rows, each only against the keys its rows may see:
+        // the entries after them are masked (set by `maskFuture` or `causalSoftmax`).
+        let rowBlock = 64
+        func computeScores(_ h: Int, into s: UnsafeMutablePointer<Float>) {
             let queries = q + h * headDim, keysOfGroup = keys + (h / c.groupSize) * headDim
             if count == 1 {
                 Kernels.matrixVector(keysOfGroup, rows: total, cols: headDim, lda: c.kvDim, alpha: c.attentionScale,
-                                     x: queries, into: scores(h))
-            } else {
-                BLAS.gemm(transposeB: true, m: count, n: total, k: headDim, alpha: c.attentionScale,
-                          a: queries, lda: c.qDim, b: keysOfGroup, ldb: c.kvDim, c: scores(h), ldc: total)
+                                     x: queries, into: s)
+                return
+            }
+            for first in stride(from: 0, to: count, by: rowBlock) {
+                let end = min(count, first + rowBlock), visible = positions.lowerBound + end
+                BLAS.gemm(transposeB: true, m: end - first, n: visible, k: headDim, alpha: c.attentionScale,
+                          a: queries + first * c.qDim, lda: c.qDim, b: keysOfGroup, ldb: c.kvDim,
+                          c: s + first * total, ldc: total, threaded: false)
             }
         }
-        func computeZ(_ h: Int) {
+        /// `causal`: the pattern is 0 after each row's visible positions, so they can be skipped.
+        func computeZ(_ h: Int, from s: UnsafeMutablePointer<Float>, causal: Bool) {
             let valuesOfGroup = values + (h / c.groupSize) * headDim
             if count == 1 {
                 Kernels.transposedMatrixVector(valuesOfGroup, rows: total, cols: headDim, lda: c.kvDim,
-                                               x: scores(h), into: z + h * headDim)
-            } else {
-                BLAS.gemm(m: count, n: headDim, k: total, a: scores(h), lda: total,
-                          b: valuesOfGroup, ldb: c.kvDim, c: z + h * headDim, ldc: c.qDim)
+                                               x: s, into: z + h * headDim)
+                return
+            }
+            for first in stride(from: 0, to: count, by: causal ? rowBlock : count) {
+                let end = min(count, first + (causal ? rowBlock : count))
+                BLAS.gemm(m: end - first, n: headDim, k: causal ? positions.lowerBound + end : total,
+                          a: s + first * total, lda: total, b: valuesOfGroup, ldb: c.kvDim,
+                          c: z + first * c.qDim + h * headDim, ldc: c.qDim, threaded: false)
             }
         }
         if hooks.wants(scoresHook) || hooks.wants(patternHook) {
-            for h in 0..<c.headCount { computeScores(h) }
+            // Observed: all heads' scores at once, [n_heads, T, T_total].
+            parallelFor(c.headCount) { heads in
+                for h in heads { computeScores(h, into: scores(h)) }
+            }
+            let rows = c.headCount * count
             if hooks.wants(scoresHook) {
                 maskFuture(a.scores.pointer, heads: c.headCount, total: total)
                 observe(scoresHook, [c.headCount, count, total], a.scores.pointer)
                 // Softmax over whole rows: the masked entries are -inf unless the observer unmasked them.
                 // A row's trailing -inf entries get 0 without going through exp.
-                parallelFor(c.headCount * count, minimumChunk: 16) { rows in
+                parallelFor(rows, minimumChunk: 16) { rows in
                     for row in rows {
                         let pointer = a.scores.pointer + row * total
                         var finite = total
@@ -200,25 +219,24 @@ private struct ForwardPass {
                     }
                 }
             } else {
-                causalSoftmax(a.scores.pointer, heads: c.headCount, total: total)
+                parallelFor(rows, minimumChunk: 16) { rows in causalSoftmax(a.scores.pointer, rows: rows, total: total) }
             }
             observe(patternHook, [c.headCount, count, total], a.scores.pointer)
-            for h in 0..<c.headCount { computeZ(h) }
-        } else if scoresPerHead {
-            // Decoding: heads are small and independent, so they run in parallel.
-            parallelFor(c.headCount, minimumChunk: total < 256 ? c.headCount : 1) { heads in
-                for h in heads {
-                    computeScores(h)
-                    causalSoftmax(scores(h), heads: 1, total: total)
-                    computeZ(h)
-                }
+            // The observer may have put weight on masked positions: all of them take part.
+            parallelFor(c.headCount) { heads in
+                for h in heads { computeZ(h, from: scores(h), causal: false) }
             }
         } else {
-            // Prefill: one head at a time through one scores buffer, each gemm on all threads.
-            for h in 0..<c.headCount {
-                computeScores(h)
-                causalSoftmax(scores(h), heads: 1, total: total)
-                computeZ(h)
+            // Unobserved: one scores buffer per slot (thread), which takes the next head until none is left.
+            let nextHead = HeadQueue(count: c.headCount)
+            parallelFor(scoreSlots, chunksPerThread: 1) { slots in
+                for slot in slots {
+                    while let h = nextHead.take() {
+                        computeScores(h, into: scores(slot))
+                        causalSoftmax(scores(slot), rows: 0..<count, total: total)
+                        computeZ(h, from: scores(slot), causal: true)
+                    }
+                }
             }
         }
         observe(.block(l, .z), [count, c.headCount, headDim], z)
@@ -237,15 +255,13 @@ private struct ForwardPass {
         }
     }
 
-    /// Softmax of each [heads, T, total] row over the positions its query may see; the rest become 0.
-    private func causalSoftmax(_ scores: UnsafeMutablePointer<Float>, heads: Int, total: Int) {
-        parallelFor(heads * count, minimumChunk: 16) { rows in
-            for row in rows {
-                let visible = positions.lowerBound + row % count + 1
-                let pointer = scores + row * total
-                Kernels.softmax(pointer, count: visible)
-                (pointer + visible).update(repeating: 0, count: total - visible)
-            }
+    /// Softmax of `rows` of [heads, T, total] scores over the positions each query may see; the rest become 0.
+    private func causalSoftmax(_ scores: UnsafeMutablePointer<Float>, rows: Range<Int>, total: Int) {
+        for row in rows {
+            let visible = positions.lowerBound + row % count + 1
+            let pointer = scores + row * total
+            Kernels.softmax(pointer, count: visible)
+            (pointer + visible).update(repeating: 0, count: total - visible)
         }
     }
 
@@ -284,5 +300,22 @@ private struct ForwardPass {
             observe(.logits, [rows, vocab], out.baseAddress!, positions: lastRows)
         }
         return logits
+    }
+}
+
+/// Hands out 0, 1, 2 … `count − 1` once each to whichever thread asks next.
+private final class HeadQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+
+    init(count: Int) { self.count = count }
+
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 }

@@ -12,7 +12,7 @@ public final class LanguageModel: @unchecked Sendable {
     /// Every hook point of this model, in the order the forward pass reaches them.
     public let hookPoints: [HookPoint]
 
-    private let spareActivations = NSLock()
+    private let activationPoolLock = NSLock()
     private var activationPool: [Activations] = []
 
     public init(config: ModelConfig, weights: ModelWeights, tokenizer: Tokenizer) {
@@ -67,13 +67,13 @@ public final class LanguageModel: @unchecked Sendable {
 
     /// Lends a set of activation buffers for one pass.
     func withActivations<R>(_ body: (Activations) throws -> R) rethrows -> R {
-        spareActivations.lock()
+        activationPoolLock.lock()
         let activations = activationPool.popLast() ?? Activations()
-        spareActivations.unlock()
+        activationPoolLock.unlock()
         defer {
-            spareActivations.lock()
+            activationPoolLock.lock()
             activationPool.append(activations)
-            spareActivations.unlock()
+            activationPoolLock.unlock()
         }
         return try body(activations)
     }

@@ -1,3 +1,4 @@
+import ModelFiles
 import Foundation
 import JSONRPC
 import LMDebugProtocol
@@ -56,7 +57,7 @@ struct DispatchTests {
     @Test func cancelledRequestsAnswerRequestCancelled() {
         let client = EndpointClient()
         _ = client.request("initialize", [:])
-        let path = JSONValue.string(ServerOptions.defaultModelDirectory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path)
+        let path = JSONValue.string(try! ModelCatalog().resolve("smollm2").path)
         // A load that is cancelled while it runs answers -32800 and loads nothing.
         client.endpoint.receive(.request(id: .integer(100), method: "model/load", params: ["path": path]))
         client.notify("$/cancelRequest", ["id": 100])

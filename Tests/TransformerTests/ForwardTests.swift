@@ -22,7 +22,12 @@ struct ForwardTests {
     let model = randomModel()
     let tokens: [Int32] = [3, 17, 42, 0, 9, 9, 31, 5, 49, 12, 7]
 
-    @Test func everyHookMatchesReference() throws {
+    /// 150 tokens take prefill's blocked causal attention through several row blocks.
+    static let longTokens: [Int32] = (0..<150).map { Int32(($0 * 37 + 11) % 50) }
+
+    @Test(arguments: [false, true])
+    func everyHookMatchesReference(long: Bool) throws {
+        let tokens = long ? Self.longTokens : tokens
         let recorder = Recorder()
         let logits = try model.forward(tokens, cache: model.makeCache(), observer: recorder)
         let reference = referenceForward(model, tokens: tokens)
@@ -63,13 +68,15 @@ struct ForwardTests {
 
     /// Decoding in chunks with the cache gives the rows of one full pass, and the hooks of the later
     /// chunks are the full pass's rows (scores and patterns over all positions so far).
-    @Test func cacheMatchesFullRecomputation() throws {
+    @Test(arguments: [[4, 1, 1, 3, 2], [70, 1, 79]])
+    func cacheMatchesFullRecomputation(chunks: [Int]) throws {
+        let tokens = chunks.reduce(0, +) == Self.longTokens.count ? Self.longTokens : tokens
         let full = Recorder()
         let fullLogits = try model.forward(tokens, cache: model.makeCache(), observer: full)
         let vocab = model.config.vocabularySize, heads = model.config.headCount, T = tokens.count
         let cache = model.makeCache(capacity: 2)
         var start = 0
-        for chunk in [4, 1, 1, 3, 2] {
+        for chunk in chunks {
             let recorder = Recorder()
             let logits = try model.forward(Array(tokens[start..<start + chunk]), cache: cache, observer: recorder)
             #expect(cache.count == start + chunk)
