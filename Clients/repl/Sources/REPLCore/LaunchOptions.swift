@@ -8,6 +8,8 @@ public struct LaunchOptions: Equatable, Sendable {
     public var script: String?
     /// The prompt `run` uses when given none.
     public var prompt: String?
+    /// Commands run at start, in order, before the script or the terminal (`--ex`, as gdb's `-ex`).
+    public var startCommands: [String] = []
     public var showHelp = false
 
     public init(model: String? = nil, server: String? = nil, script: String? = nil, prompt: String? = nil) {
@@ -18,11 +20,12 @@ public struct LaunchOptions: Equatable, Sendable {
     }
 
     public static let usage = """
-        usage: lmdbg-repl [--model NAME|PATH] [--server PATH] [-x FILE] [--prompt TEXT]
+        usage: lmdbg-repl [--model NAME|PATH] [--server PATH] [-x FILE] [--prompt TEXT] [--ex COMMAND]...
           --model NAME|PATH  load this model at start
           --server PATH      the lmdbg server to start (default: lmdbg beside lmdbg-repl, else on PATH)
           -x FILE            run the commands in FILE, then quit; the exit status is 1 if any failed
           --prompt TEXT      the prompt 'run' uses when given none
+          --ex COMMAND       run COMMAND at start (repeatable), e.g. --ex "break blocks.12.hook_resid_post" --ex run
         """
 
     /// Accepts `--option VALUE` and `--option=VALUE`.
@@ -42,7 +45,7 @@ public struct LaunchOptions: Equatable, Sendable {
                 name = argument
                 inlineValue = nil
             }
-            guard ["--model", "--server", "-x", "--prompt"].contains(name) else {
+            guard ["--model", "--server", "-x", "--prompt", "--ex"].contains(name) else {
                 throw CommandError("unknown option '\(argument)'")
             }
             guard let value = inlineValue ?? remaining.popFirst() else { throw CommandError("\(name) needs a value") }
@@ -50,6 +53,7 @@ public struct LaunchOptions: Equatable, Sendable {
             case "--model": options.model = value
             case "--server": options.server = value
             case "-x": options.script = value
+            case "--ex": options.startCommands.append(value)
             default: options.prompt = value
             }
         }

@@ -74,6 +74,10 @@ if let model = options.model {
         failed = true
     }
 }
+if !options.startCommands.isEmpty {
+    var commands = options.startCommands[...]
+    failed = repl.runCommands(prompt: prompt, echo: true) { commands.popFirst() } || failed
+}
 
 if let script = options.script {
     guard let text = try? String(contentsOfFile: script, encoding: .utf8) else {

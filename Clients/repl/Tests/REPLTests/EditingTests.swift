@@ -221,6 +221,7 @@ private let hooks = ["hook_embed", "blocks.0.hook_resid_pre", "blocks.0.attn.hoo
         #expect(try LaunchOptions.parse(["--model", "SmolLM2", "--server=/bin/lmdbg", "-x", "s.lmdbg", "--prompt", "Hi there"])
                 == LaunchOptions(model: "SmolLM2", server: "/bin/lmdbg", script: "s.lmdbg", prompt: "Hi there"))
         #expect(try LaunchOptions.parse(["-h"]).showHelp)
+        #expect(try LaunchOptions.parse(["--ex", "break logits", "--ex=run"]).startCommands == ["break logits", "run"])
     }
 
     @Test func errors() {
