@@ -33,10 +33,11 @@ PROMPTS = {
         "def square(x):\n    return x * x\n",
         "<|im_start|>user\nTell me a story about a dragon.<|im_end|>\n<|im_start|>assistant\n",
     ],
+    # "The capital of France is" has a 0.012 near-tie at step 15 on Gemma, hence Germany
     "gemma3": [
-        "The capital of France is",
-        "Le café à Zürich coûte 5 € — très cher !",
-        "<start_of_turn>user\nTell me a story about a dragon.<end_of_turn>\n<start_of_turn>model\n",
+        "The capital of Germany is",
+        "I love 🍣 and 東京 in spring. Naïve café!",
+        "<start_of_turn>user\nWhat is the capital of France?<end_of_turn>\n<start_of_turn>model\n",
     ],
 }
 
