@@ -222,6 +222,25 @@ public enum Kernels {
         }
     }
 
+    /// out = gelu_tanh(gate) · up        gate, up, out: [count]
+    /// gelu_tanh(x) = x/2 · (1 + tanh(√(2/π)(x + 0.044715x³))) = x / (1 + e^(−2√(2/π)(x + 0.044715x³))).
+    public static func geluTanhMultiply(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        let k: Float = -2 * 0.7978845608028654
+        var i = 0
+        while i + 8 <= count {
+            let g = load8(gate + i)
+            store8(g / (1 + exp8(k * (g + 0.044715 * g * g * g))) * load8(up + i), out + i)
+            i += 8
+        }
+        while i < count {
+            let g = gate[i]
+            out[i] = g / (1 + exp1(k * (g + 0.044715 * g * g * g))) * up[i]
+            i += 1
+        }
+    }
+
     /// Rotary embedding, rotate-half form (HF's `rotate_half`), in place.
     /// x: [rows, heads, headDim]; cos, sin: [rows, headDim/2], the angles of each row's position.
     /// For i < headDim/2: (x[i], x[i+half]) ← (x[i]·cos − x[i+half]·sin, x[i+half]·cos + x[i]·sin).
@@ -348,6 +367,15 @@ public enum ReferenceKernels {
         gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
     ) {
         for i in 0..<count { out[i] = gate[i] / (1 + Foundation.exp(-gate[i])) * up[i] }
+    }
+
+    public static func geluTanhMultiply(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count {
+            let x = Double(gate[i])
+            out[i] = Float(0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))) * up[i]
+        }
     }
 
     public static func rotateHalf(

@@ -45,8 +45,10 @@ private struct ForwardPass {
     let count: Int
     /// Absolute positions of the new tokens.
     let positions: Range<Int>
-    /// cos and sin of the new positions' RoPE angles, [T, d_head/2] each.
+    /// cos and sin of the new positions' RoPE angles, [T, d_head/2] each, with the global RoPE base.
     let rotary: RotaryTable
+    /// The same with the local base, for the sliding-window layers (Gemma).
+    let localRotary: RotaryTable?
     /// Buffers of [T, T_total] scores the heads share when their scores are not observed: one per thread.
     let scoreSlots: Int
 
@@ -60,6 +62,8 @@ private struct ForwardPass {
         count = tokens.count
         positions = cache.count ..< cache.count + tokens.count
         rotary = RotaryTable(positions: positions, dim: c.headDim, base: c.ropeBase)
+        localRotary = c.slidingWindow == nil ? nil
+            : RotaryTable(positions: positions, dim: c.headDim, base: c.localRopeBase)
         scoreSlots = min(c.headCount, Threads.count)
         // Observed scores or patterns show all heads at once.
         let observesScores = (0..<c.layerCount).contains {
@@ -86,11 +90,14 @@ private struct ForwardPass {
         hooks.observe(hook, shape(), positions: positions ?? self.positions, pointer)
     }
 
-    /// residual[t] = W_E[tokens[t]]        [T, d_model]
+    /// residual[t] = W_E[tokens[t]] · embeddingScale        [T, d_model]
     private func embed() {
         let d = c.modelDim, residual = a.residual.pointer
         for (t, token) in tokens.enumerated() {
             (residual + t * d).update(from: weights.tokenEmbedding.pointer + Int(token) * d, count: d)
+        }
+        if c.embeddingScale != 1 {
+            for i in 0..<count * d { residual[i] *= c.embeddingScale }
         }
         observe(.embed, [count, d], residual)
     }
@@ -103,6 +110,7 @@ private struct ForwardPass {
         rmsNorm(residual, rows: count, weight: w.attentionNorm,
                 scaleHook: .block(l, .ln1Scale), normalizedHook: .block(l, .ln1Normalized), positions: positions)
         attention(l)
+        if let norm = w.postAttentionNorm { postNorm(a.blockOutput.pointer, weight: norm) }
         observe(.block(l, .attnOut), [count, d], a.blockOutput.pointer)
         Kernels.add(a.blockOutput.pointer, to: residual, count: count * d)
         observe(.block(l, .residMid), [count, d], residual)
@@ -110,6 +118,7 @@ private struct ForwardPass {
         rmsNorm(residual, rows: count, weight: w.mlpNorm,
                 scaleHook: .block(l, .ln2Scale), normalizedHook: .block(l, .ln2Normalized), positions: positions)
         mlp(l)
+        if let norm = w.postMLPNorm { postNorm(a.blockOutput.pointer, weight: norm) }
         observe(.block(l, .mlpOut), [count, d], a.blockOutput.pointer)
         Kernels.add(a.blockOutput.pointer, to: residual, count: count * d)
         observe(.block(l, .residPost), [count, d], residual)
@@ -131,6 +140,19 @@ private struct ForwardPass {
         }
     }
 
+    /// x = x / scale · weight in place, without hooks (Gemma's post-sublayer norms)        x: [T, d_model]
+    private func postNorm(_ x: UnsafeMutablePointer<Float>, weight: Parameter) {
+        Kernels.rmsScale(x, rows: count, dim: c.modelDim, epsilon: c.normEpsilon, into: a.scale.pointer)
+        Kernels.divideRows(x, by: a.scale.pointer, rows: count, dim: c.modelDim, weight: weight.pointer, into: x)
+    }
+
+    /// RMSNorm over each head's d_head entries, in place (QK-norm)        x: [T, heads, d_head]
+    private func headNorm(_ x: UnsafeMutablePointer<Float>, heads: Int, weight: Parameter) {
+        let rows = count * heads, headScale = a.headScale.pointer
+        Kernels.rmsScale(x, rows: rows, dim: c.headDim, epsilon: c.normEpsilon, into: headScale)
+        Kernels.divideRows(x, by: headScale, rows: rows, dim: c.headDim, weight: weight.pointer, into: x)
+    }
+
     /// Grouped-query causal self-attention on `a.normalized`, into `a.blockOutput` (attn_out, [T, d_model]).
     private func attention(_ l: Int) {
         let w = weights.layers[l], d = c.modelDim, headDim = c.headDim
@@ -147,7 +169,12 @@ private struct ForwardPass {
         observe(.block(l, .k), [count, c.kvHeadCount, headDim], k)
         observe(.block(l, .v), [count, c.kvHeadCount, headDim], v)
 
-        // RoPE, rotate-half
+        // QK-norm (Gemma), then RoPE, rotate-half, with this layer's base
+        if let queryNorm = w.queryNorm, let keyNorm = w.keyNorm {
+            headNorm(q, heads: c.headCount, weight: queryNorm)
+            headNorm(k, heads: c.kvHeadCount, weight: keyNorm)
+        }
+        let rotary = c.isSliding(l) ? localRotary ?? self.rotary : self.rotary
         rotary.cos.withUnsafeBufferPointer { cos in
             rotary.sin.withUnsafeBufferPointer { sin in
                 Kernels.rotateHalf(q, rows: count, heads: c.headCount, headDim: headDim,
@@ -160,7 +187,7 @@ private struct ForwardPass {
         observe(.block(l, .rotK), [count, c.kvHeadCount, headDim], k)
 
         // Per head h, with its KV head g = h / group size:
-        //   scores_h = rot_q_h · rot_k_gᵀ / √d_head [T, T_total], masked causally;
+        //   scores_h = rot_q_h · rot_k_gᵀ × scale [T, T_total], masked causally (and outside the window);
         //   pattern_h = softmax(scores_h);  z_h = pattern_h · v_g [T, d_head]
         // Heads run in parallel, each on one thread with single-threaded products.
         let total = positions.upperBound
@@ -205,7 +232,7 @@ private struct ForwardPass {
             }
             let rows = c.headCount * count
             if hooks.wants(scoresHook) {
-                maskFuture(a.scores.pointer, heads: c.headCount, total: total)
+                maskInvisible(a.scores.pointer, layer: l, heads: c.headCount, total: total)
                 observe(scoresHook, [c.headCount, count, total], a.scores.pointer)
                 // Softmax over whole rows: the masked entries are -inf unless the observer unmasked them.
                 // A row's trailing -inf entries get 0 without going through exp.
@@ -219,7 +246,9 @@ private struct ForwardPass {
                     }
                 }
             } else {
-                parallelFor(rows, minimumChunk: 16) { rows in causalSoftmax(a.scores.pointer, rows: rows, total: total) }
+                parallelFor(rows, minimumChunk: 16) { rows in
+                    causalSoftmax(a.scores.pointer, layer: l, rows: rows, total: total)
+                }
             }
             observe(patternHook, [c.headCount, count, total], a.scores.pointer)
             // The observer may have put weight on masked positions: all of them take part.
@@ -233,7 +262,7 @@ private struct ForwardPass {
                 for slot in slots {
                     while let h = nextHead.take() {
                         computeScores(h, into: scores(slot))
-                        causalSoftmax(scores(slot), rows: 0..<count, total: total)
+                        causalSoftmax(scores(slot), layer: l, rows: 0..<count, total: total)
                         computeZ(h, from: scores(slot), causal: true)
                     }
                 }
@@ -245,27 +274,32 @@ private struct ForwardPass {
         BLAS.linear(z, rows: count, inFeatures: c.qDim, weight: w.output.pointer, outFeatures: d, into: a.blockOutput.pointer)
     }
 
-    /// Sets the entries of [heads, T, total] scores where a query would see a later position to -inf.
-    private func maskFuture(_ scores: UnsafeMutablePointer<Float>, heads: Int, total: Int) {
+    /// Sets the entries of [heads, T, total] scores a query may not see to -inf: later positions, and in a
+    /// sliding-window layer those before the window.
+    private func maskInvisible(_ scores: UnsafeMutablePointer<Float>, layer: Int, heads: Int, total: Int) {
         for head in 0..<heads {
             for i in 0..<count {
-                let visible = positions.lowerBound + i + 1
-                (scores + (head * count + i) * total + visible).update(repeating: -.infinity, count: total - visible)
+                let position = positions.lowerBound + i, visible = position + 1
+                let row = scores + (head * count + i) * total
+                row.update(repeating: -.infinity, count: c.firstVisible(layer: layer, position: position))
+                (row + visible).update(repeating: -.infinity, count: total - visible)
             }
         }
     }
 
     /// Softmax of `rows` of [heads, T, total] scores over the positions each query may see; the rest become 0.
-    private func causalSoftmax(_ scores: UnsafeMutablePointer<Float>, rows: Range<Int>, total: Int) {
+    private func causalSoftmax(_ scores: UnsafeMutablePointer<Float>, layer: Int, rows: Range<Int>, total: Int) {
         for row in rows {
-            let visible = positions.lowerBound + row % count + 1
+            let position = positions.lowerBound + row % count, visible = position + 1
+            let first = c.firstVisible(layer: layer, position: position)
             let pointer = scores + row * total
-            Kernels.softmax(pointer, count: visible)
+            pointer.update(repeating: 0, count: first)
+            Kernels.softmax(pointer + first, count: visible - first)
             (pointer + visible).update(repeating: 0, count: total - visible)
         }
     }
 
-    /// SiLU-gated MLP on `a.normalized`, into `a.blockOutput` (mlp_out, [T, d_model]).
+    /// Gated MLP (SiLU or tanh-GELU) on `a.normalized`, into `a.blockOutput` (mlp_out, [T, d_model]).
     private func mlp(_ l: Int) {
         let w = weights.layers[l], d = c.modelDim, hidden = c.mlpDim
         let x = a.normalized.pointer, pre = a.mlpPre.pointer, preLinear = a.mlpPreLinear.pointer, post = a.mlpPost.pointer
@@ -276,10 +310,10 @@ private struct ForwardPass {
         BLAS.linear(x, rows: count, inFeatures: d, weight: w.up.pointer, outFeatures: hidden, into: preLinear)
         observe(.block(l, .mlpPreLinear), [count, hidden], preLinear)
 
-        // post = silu(pre) · pre_linear
+        // post = act(pre) · pre_linear
+        let gated = c.gateActivation == .silu ? Kernels.siluMultiply : Kernels.geluTanhMultiply
         parallelFor(count * hidden, minimumChunk: 1 << 14) { range in
-            Kernels.siluMultiply(gate: pre + range.lowerBound, up: preLinear + range.lowerBound,
-                                 into: post + range.lowerBound, count: range.count)
+            gated(pre + range.lowerBound, preLinear + range.lowerBound, post + range.lowerBound, range.count)
         }
         observe(.block(l, .mlpPost), [count, hidden], post)
 

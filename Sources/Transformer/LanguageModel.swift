@@ -31,10 +31,7 @@ public final class LanguageModel: @unchecked Sendable {
         let file = try GGUFFile(contentsOf: url)
         let config = try ModelConfig(gguf: file)
         let tokenizer = try Tokenizer(gguf: file)
-        let weights: ModelWeights
-        switch config.architecture {
-        case .llama: weights = try ModelWeights.loadLlama(from: file, config: config, progress: progress)
-        }
+        let weights = try ModelWeights.loadGGUF(from: file, config: config, progress: progress)
         return LanguageModel(config: config, weights: weights, tokenizer: tokenizer)
     }
 

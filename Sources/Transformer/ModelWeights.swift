@@ -53,6 +53,14 @@ public struct LayerWeights: Sendable {
     public var up: Parameter
     /// [d_model, d_mlp]
     public var down: Parameter
+    /// [d_head], with QK-norm (Gemma)
+    public var queryNorm: Parameter? = nil
+    /// [d_head], with QK-norm (Gemma)
+    public var keyNorm: Parameter? = nil
+    /// [d_model], with post-sublayer norms (Gemma): applied to attn_out
+    public var postAttentionNorm: Parameter? = nil
+    /// [d_model], with post-sublayer norms (Gemma): applied to mlp_out
+    public var postMLPNorm: Parameter? = nil
 }
 
 /// All weights of a model, dequantized to float32 once at load.
@@ -65,14 +73,17 @@ public struct ModelWeights: Sendable {
     /// W_U as `[vocab, d_model]`; the token embedding when the model ties them.
     public var unembedding: Parameter
 
-    /// Loads a LLaMA model's weights from `file`, dequantizing each to float32 and checking its shape
-    /// against `config`. W_U is `output.weight` if the file has one, else tied to W_E.
+    /// Loads a LLaMA or Gemma 3 model's weights from a GGUF `file`, dequantizing each to float32 and checking
+    /// its shape against `config`. W_U is `output.weight` if the file has one, else tied to W_E. LLaMA's Q/K
+    /// rows are un-permuted to HF order; Gemma's are stored in HF order already.
     /// `progress` gets the fraction of elements done and the name of the tensor just loaded.
-    static func loadLlama(
+    static func loadGGUF(
         from file: GGUFFile, config c: ModelConfig, progress: ((Double, String) -> Void)?
     ) throws -> ModelWeights {
         let hasOutput = file.tensorInfo(named: "output.weight") != nil
         let layerNames = ["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"]
+            + (c.queryKeyNorm ? ["attn_q_norm", "attn_k_norm"] : [])
+            + (c.postSublayerNorm ? ["post_attention_norm", "post_ffw_norm"] : [])
         let names = ["token_embd.weight", "output_norm.weight"] + (hasOutput ? ["output.weight"] : [])
             + (0..<c.layerCount).flatMap { l in layerNames.map { "blk.\(l).\($0).weight" } }
         let totalElements = Double(names.compactMap { file.tensorInfo(named: $0)?.elementCount }.reduce(0, +))
@@ -101,8 +112,9 @@ public struct ModelWeights: Sendable {
             progress?(loadedElements / totalElements, name)
             return parameter
         }
-        func rotaryRows(heads: Int) -> (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void {
-            { fileOrder, storage in
+        func rotaryRows(heads: Int) -> ((UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void)? {
+            guard c.architecture == .llama else { return nil }
+            return { fileOrder, storage in
                 unpermuteRotaryRows(fileOrder, into: storage, heads: heads, columns: c.modelDim)
             }
         }
@@ -120,7 +132,11 @@ public struct ModelWeights: Sendable {
                 mlpNorm: try load(prefix + "ffn_norm.weight", [c.modelDim]),
                 gate: try load(prefix + "ffn_gate.weight", [c.mlpDim, c.modelDim]),
                 up: try load(prefix + "ffn_up.weight", [c.mlpDim, c.modelDim]),
-                down: try load(prefix + "ffn_down.weight", [c.modelDim, c.mlpDim])))
+                down: try load(prefix + "ffn_down.weight", [c.modelDim, c.mlpDim]),
+                queryNorm: c.queryKeyNorm ? try load(prefix + "attn_q_norm.weight", [c.headDim]) : nil,
+                keyNorm: c.queryKeyNorm ? try load(prefix + "attn_k_norm.weight", [c.headDim]) : nil,
+                postAttentionNorm: c.postSublayerNorm ? try load(prefix + "post_attention_norm.weight", [c.modelDim]) : nil,
+                postMLPNorm: c.postSublayerNorm ? try load(prefix + "post_ffw_norm.weight", [c.modelDim]) : nil))
         }
         let finalNorm = try load("output_norm.weight", [c.modelDim])
         let unembedding = hasOutput ? try load("output.weight", [c.vocabularySize, c.modelDim]) : embedding
