@@ -25,6 +25,10 @@ extension LanguageModel {
             throw TransformerError.tokenOutOfRange(token: token, vocabularySize: config.vocabularySize)
         }
         guard !tokens.isEmpty else { return Tensor(zeros: [0, config.vocabularySize]) }
+        if config.positionEmbedding && cache.count + tokens.count > config.contextLength {
+            throw TransformerError.unsupportedConfiguration(
+                "position \(cache.count + tokens.count - 1) beyond the learned position embeddings of \(config.contextLength)")
+        }
         let hooks = HookPlan(observer: observer, hookPoints: hookPoints)
         return withActivations { activations in
             ForwardPass(model: self, tokens: tokens, cache: cache, hooks: hooks, activations: activations)
@@ -100,6 +104,13 @@ private struct ForwardPass {
             for i in 0..<count * d { residual[i] *= c.embeddingScale }
         }
         observe(.embed, [count, d], residual)
+        // resid_pre[t] += W_pos[position t] (GPT-2), through the spare attn_out buffer
+        if let position = weights.positionEmbedding {
+            let positionEmbed = a.blockOutput.pointer
+            positionEmbed.update(from: position.pointer + positions.lowerBound * d, count: count * d)
+            observe(.posEmbed, [count, d], positionEmbed)
+            Kernels.add(positionEmbed, to: residual, count: count * d)
+        }
     }
 
     /// resid_mid = resid_pre + attn(ln1(resid_pre)); resid_post = resid_mid + mlp(ln2(resid_mid)).
@@ -107,7 +118,7 @@ private struct ForwardPass {
         let d = c.modelDim, residual = a.residual.pointer, w = weights.layers[l]
         observe(.block(l, .residPre), [count, d], residual)
 
-        rmsNorm(residual, rows: count, weight: w.attentionNorm,
+        norm(residual, rows: count, weight: w.attentionNorm, bias: w.attentionNormBias,
                 scaleHook: .block(l, .ln1Scale), normalizedHook: .block(l, .ln1Normalized), positions: positions)
         attention(l)
         if let norm = w.postAttentionNorm { postNorm(a.blockOutput.pointer, weight: norm) }
@@ -115,7 +126,7 @@ private struct ForwardPass {
         Kernels.add(a.blockOutput.pointer, to: residual, count: count * d)
         observe(.block(l, .residMid), [count, d], residual)
 
-        rmsNorm(residual, rows: count, weight: w.mlpNorm,
+        norm(residual, rows: count, weight: w.mlpNorm, bias: w.mlpNormBias,
                 scaleHook: .block(l, .ln2Scale), normalizedHook: .block(l, .ln2Normalized), positions: positions)
         mlp(l)
         if let norm = w.postMLPNorm { postNorm(a.blockOutput.pointer, weight: norm) }
@@ -124,11 +135,18 @@ private struct ForwardPass {
         observe(.block(l, .residPost), [count, d], residual)
     }
 
-    /// normalized = x / scale · weight, scale = sqrt(mean(x²) + eps)        x: [rows, d_model]
-    /// The scale hook sees [rows, 1]; the normalized hook sees x / scale before the weight.
-    private func rmsNorm(_ x: UnsafePointer<Float>, rows: Int, weight: Parameter,
-                         scaleHook: HookPoint, normalizedHook: HookPoint, positions: Range<Int>) {
+    /// RMSNorm: normalized = x / scale · weight, scale = sqrt(mean(x²) + eps)        x: [rows, d_model]
+    /// LayerNorm: the same on x − mean(x), then + bias.
+    /// The scale hook sees [rows, 1]; the normalized hook sees (centred) x / scale before weight and bias.
+    private func norm(_ x: UnsafePointer<Float>, rows: Int, weight: Parameter, bias: Parameter?,
+                      scaleHook: HookPoint, normalizedHook: HookPoint, positions: Range<Int>) {
         let d = c.modelDim, scale = a.scale.pointer, normalized = a.normalized.pointer
+        var x = x
+        if c.normalization == .layer {
+            Kernels.centreRows(x, rows: rows, dim: d, into: normalized)
+            x = UnsafePointer(normalized)
+        }
+        defer { if let bias { Kernels.addRows(normalized, rows: rows, dim: d, bias: bias.pointer) } }
         Kernels.rmsScale(x, rows: rows, dim: d, epsilon: c.normEpsilon, into: scale)
         observe(scaleHook, [rows, 1], scale, positions: positions)
         if hooks.wants(normalizedHook) {
@@ -165,6 +183,9 @@ private struct ForwardPass {
         BLAS.linear(x, rows: count, inFeatures: d, weight: w.query.pointer, outFeatures: c.qDim, into: q)
         BLAS.linear(x, rows: count, inFeatures: d, weight: w.key.pointer, outFeatures: c.kvDim, into: k)
         BLAS.linear(x, rows: count, inFeatures: d, weight: w.value.pointer, outFeatures: c.kvDim, into: v)
+        if let b = w.queryBias { Kernels.addRows(q, rows: count, dim: c.qDim, bias: b.pointer) }
+        if let b = w.keyBias { Kernels.addRows(k, rows: count, dim: c.kvDim, bias: b.pointer) }
+        if let b = w.valueBias { Kernels.addRows(v, rows: count, dim: c.kvDim, bias: b.pointer) }
         observe(.block(l, .q), [count, c.headCount, headDim], q)
         observe(.block(l, .k), [count, c.kvHeadCount, headDim], k)
         observe(.block(l, .v), [count, c.kvHeadCount, headDim], v)
@@ -174,17 +195,19 @@ private struct ForwardPass {
             headNorm(q, heads: c.headCount, weight: queryNorm)
             headNorm(k, heads: c.kvHeadCount, weight: keyNorm)
         }
-        let rotary = c.isSliding(l) ? localRotary ?? self.rotary : self.rotary
-        rotary.cos.withUnsafeBufferPointer { cos in
-            rotary.sin.withUnsafeBufferPointer { sin in
-                Kernels.rotateHalf(q, rows: count, heads: c.headCount, headDim: headDim,
-                                   cos: cos.baseAddress!, sin: sin.baseAddress!)
-                Kernels.rotateHalf(k, rows: count, heads: c.kvHeadCount, headDim: headDim,
-                                   cos: cos.baseAddress!, sin: sin.baseAddress!)
+        if c.rotary {
+            let rotary = c.isSliding(l) ? localRotary ?? self.rotary : self.rotary
+            rotary.cos.withUnsafeBufferPointer { cos in
+                rotary.sin.withUnsafeBufferPointer { sin in
+                    Kernels.rotateHalf(q, rows: count, heads: c.headCount, headDim: headDim,
+                                       cos: cos.baseAddress!, sin: sin.baseAddress!)
+                    Kernels.rotateHalf(k, rows: count, heads: c.kvHeadCount, headDim: headDim,
+                                       cos: cos.baseAddress!, sin: sin.baseAddress!)
+                }
             }
+            observe(.block(l, .rotQ), [count, c.headCount, headDim], q)
+            observe(.block(l, .rotK), [count, c.kvHeadCount, headDim], k)
         }
-        observe(.block(l, .rotQ), [count, c.headCount, headDim], q)
-        observe(.block(l, .rotK), [count, c.kvHeadCount, headDim], k)
 
         // Per head h, with its KV head g = h / group size:
         //   scores_h = rot_q_h · rot_k_gᵀ × scale [T, T_total], masked causally (and outside the window);
@@ -272,6 +295,7 @@ private struct ForwardPass {
 
         // attn_out = z W_Oᵀ [T, d_model]
         BLAS.linear(z, rows: count, inFeatures: c.qDim, weight: w.output.pointer, outFeatures: d, into: a.blockOutput.pointer)
+        if let b = w.outputBias { Kernels.addRows(a.blockOutput.pointer, rows: count, dim: d, bias: b.pointer) }
     }
 
     /// Sets the entries of [heads, T, total] scores a query may not see to -inf: later positions, and in a
@@ -306,26 +330,32 @@ private struct ForwardPass {
 
         // pre = x W_gateᵀ, pre_linear = x W_upᵀ [T, d_mlp]
         BLAS.linear(x, rows: count, inFeatures: d, weight: w.gate.pointer, outFeatures: hidden, into: pre)
+        if let b = w.gateBias { Kernels.addRows(pre, rows: count, dim: hidden, bias: b.pointer) }
         observe(.block(l, .mlpPre), [count, hidden], pre)
-        BLAS.linear(x, rows: count, inFeatures: d, weight: w.up.pointer, outFeatures: hidden, into: preLinear)
-        observe(.block(l, .mlpPreLinear), [count, hidden], preLinear)
-
-        // post = act(pre) · pre_linear
-        let gated = c.gateActivation == .silu ? Kernels.siluMultiply : Kernels.geluTanhMultiply
-        parallelFor(count * hidden, minimumChunk: 1 << 14) { range in
-            gated(pre + range.lowerBound, preLinear + range.lowerBound, post + range.lowerBound, range.count)
+        if let up = w.up {
+            BLAS.linear(x, rows: count, inFeatures: d, weight: up.pointer, outFeatures: hidden, into: preLinear)
+            observe(.block(l, .mlpPreLinear), [count, hidden], preLinear)
+            // post = act(pre) · pre_linear
+            let gated = c.gateActivation == .silu ? Kernels.siluMultiply : Kernels.geluTanhMultiply
+            parallelFor(count * hidden, minimumChunk: 1 << 14) { range in
+                gated(pre + range.lowerBound, preLinear + range.lowerBound, post + range.lowerBound, range.count)
+            }
+        } else {
+            // post = gelu(pre) (GPT-2)
+            Kernels.geluTanh(pre, into: post, count: count * hidden)
         }
         observe(.block(l, .mlpPost), [count, hidden], post)
 
         // mlp_out = post W_downᵀ [T, d_model]
         BLAS.linear(post, rows: count, inFeatures: hidden, weight: w.down.pointer, outFeatures: d, into: a.blockOutput.pointer)
+        if let b = w.downBias { Kernels.addRows(a.blockOutput.pointer, rows: count, dim: d, bias: b.pointer) }
     }
 
     /// logits = ln_final(resid_post) W_Uᵀ for the last `rows` positions        [rows, vocab]
     private func unembed(rows: Int) -> Tensor {
         let d = c.modelDim, vocab = c.vocabularySize
         let lastRows = positions.upperBound - rows ..< positions.upperBound
-        rmsNorm(a.residual.pointer + (count - rows) * d, rows: rows, weight: weights.finalNorm,
+        norm(a.residual.pointer + (count - rows) * d, rows: rows, weight: weights.finalNorm, bias: weights.finalNormBias,
                 scaleHook: .lnFinalScale, normalizedHook: .lnFinalNormalized, positions: lastRows)
         var logits = Tensor(zeros: [rows, vocab])
         logits.data.withUnsafeMutableBufferPointer { out in

@@ -8,9 +8,20 @@ public enum Architecture: String, Sendable, CaseIterable {
     /// Gemma 3: LLaMA's pass plus √d_model-scaled embeddings, QK-norm, norms after each sublayer as well as
     /// before, a tanh-GELU-gated MLP, and sliding-window attention with its own RoPE base on most layers.
     case gemma3
+    /// GPT-2: LayerNorm with biases, learned position embeddings instead of RoPE, biased linear maps, and a
+    /// plain (ungated) tanh-GELU MLP.
+    case gpt2
 }
 
-/// The activation of a gated MLP: post = act(gate) · up.
+/// How the blocks normalise the residual stream.
+public enum Normalization: String, Sendable {
+    /// x / sqrt(mean(x²) + eps) × w
+    case rms
+    /// (x − mean) / sqrt(var + eps) × w + b
+    case layer
+}
+
+/// The MLP's activation: post = act(pre) · pre_linear when the MLP is gated, act(pre) otherwise.
 public enum GateActivation: String, Sendable {
     /// x·σ(x)
     case silu
@@ -51,13 +62,21 @@ public struct ModelConfig: Equatable, Sendable {
     /// RMSNorm on attn_out and mlp_out before they join the residual (`post_attention_norm`, `post_ffw_norm`).
     public var postSublayerNorm: Bool
     public var gateActivation: GateActivation
+    /// Gated MLPs have an up projection (`pre_linear`); GPT-2's has not.
+    public var gatedMLP: Bool
+    public var normalization: Normalization
+    /// RoPE on q and k (`hook_rot_q`, `hook_rot_k`); GPT-2 has learned position embeddings instead.
+    public var rotary: Bool
+    /// A learned position embedding, [contextLength, d_model], added to the token embedding (`hook_pos_embed`).
+    public var positionEmbedding: Bool
 
     public init(
         architecture: Architecture, layerCount: Int, modelDim: Int, headCount: Int, kvHeadCount: Int,
         headDim: Int, mlpDim: Int, vocabularySize: Int, contextLength: Int,
         ropeBase: Float, normEpsilon: Float, attentionScale: Float? = nil, embeddingScale: Float = 1,
         slidingWindow: Int? = nil, slidingWindowPattern: Int = 1, localRopeBase: Float? = nil,
-        queryKeyNorm: Bool = false, postSublayerNorm: Bool = false, gateActivation: GateActivation = .silu
+        queryKeyNorm: Bool = false, postSublayerNorm: Bool = false, gateActivation: GateActivation = .silu,
+        gatedMLP: Bool = true, normalization: Normalization = .rms, rotary: Bool = true, positionEmbedding: Bool = false
     ) {
         self.architecture = architecture
         self.layerCount = layerCount
@@ -78,6 +97,10 @@ public struct ModelConfig: Equatable, Sendable {
         self.queryKeyNorm = queryKeyNorm
         self.postSublayerNorm = postSublayerNorm
         self.gateActivation = gateActivation
+        self.gatedMLP = gatedMLP
+        self.normalization = normalization
+        self.rotary = rotary
+        self.positionEmbedding = positionEmbedding
     }
 
     /// Whether `layer` attends through the sliding window (HF's `layer_types[layer] == "sliding_attention"`).
@@ -107,6 +130,9 @@ extension ModelConfig {
         let name = try gguf.string(forKey: "general.architecture")
         guard let architecture = Architecture(rawValue: name) else {
             throw TransformerError.unsupportedArchitecture(name)
+        }
+        guard architecture != .gpt2 else {
+            throw TransformerError.unsupportedConfiguration("gpt2 from GGUF (load GPT-2 from an HF safetensors directory)")
         }
         func int(_ key: String) throws -> Int { try gguf.int(forKey: "\(name).\(key)") }
         func optional<T>(_ key: String, _ read: (String) throws -> T) throws -> T? {

@@ -49,8 +49,8 @@ public struct LayerWeights: Sendable {
     public var mlpNorm: Parameter
     /// [d_mlp, d_model]
     public var gate: Parameter
-    /// [d_mlp, d_model]
-    public var up: Parameter
+    /// [d_mlp, d_model]; nil in an ungated MLP (GPT-2)
+    public var up: Parameter?
     /// [d_model, d_mlp]
     public var down: Parameter
     /// [d_head], with QK-norm (Gemma)
@@ -61,6 +61,16 @@ public struct LayerWeights: Sendable {
     public var postAttentionNorm: Parameter? = nil
     /// [d_model], with post-sublayer norms (Gemma): applied to mlp_out
     public var postMLPNorm: Parameter? = nil
+    /// GPT-2's biases: of the norms [d_model], of q [n_heads · d_head], k and v [n_kv_heads · d_head],
+    /// of attn_out [d_model], of mlp.hook_pre [d_mlp] and of mlp_out [d_model].
+    public var attentionNormBias: Parameter? = nil
+    public var queryBias: Parameter? = nil
+    public var keyBias: Parameter? = nil
+    public var valueBias: Parameter? = nil
+    public var outputBias: Parameter? = nil
+    public var mlpNormBias: Parameter? = nil
+    public var gateBias: Parameter? = nil
+    public var downBias: Parameter? = nil
 }
 
 /// All weights of a model, dequantized to float32 once at load.
@@ -72,6 +82,10 @@ public struct ModelWeights: Sendable {
     public var finalNorm: Parameter
     /// W_U as `[vocab, d_model]`; the token embedding when the model ties them.
     public var unembedding: Parameter
+    /// W_pos, [context, d_model], with learned position embeddings (GPT-2)
+    public var positionEmbedding: Parameter? = nil
+    /// [d_model], with LayerNorm (GPT-2)
+    public var finalNormBias: Parameter? = nil
 
     /// Loads a LLaMA or Gemma 3 model's weights from a GGUF `file`, dequantizing each to float32 and checking
     /// its shape against `config`. W_U is `output.weight` if the file has one, else tied to W_E. LLaMA's Q/K

@@ -195,6 +195,20 @@ struct KernelTests {
         #expect(relativeError(fast, slow) < 1e-6)
     }
 
+    @Test(arguments: widths)
+    func geluTanhAndRowKernelsMatchReference(count: Int) {
+        let x = randomFloats(3 * count, seed: 19, scale: 6), bias = randomFloats(count, seed: 20)
+        var fast = [Float](repeating: 0, count: 3 * count), slow = fast
+        Kernels.geluTanh(x, into: &fast, count: 3 * count)
+        ReferenceKernels.geluTanh(x, into: &slow, count: 3 * count)
+        #expect(relativeError(fast, slow) < 1e-6)
+        Kernels.centreRows(x, rows: 3, dim: count, into: &fast)
+        ReferenceKernels.centreRows(x, rows: 3, dim: count, into: &slow)
+        Kernels.addRows(&fast, rows: 3, dim: count, bias: bias)
+        ReferenceKernels.addRows(&slow, rows: 3, dim: count, bias: bias)
+        #expect(relativeError(fast, slow) < 1e-5)
+    }
+
     /// Values of torch.nn.functional.gelu(x, approximate="tanh") in float64.
     @Test func geluTanhKnownValues() {
         let x: [Float] = [-3, -1, -0.5, 0, 0.5, 1, 3]

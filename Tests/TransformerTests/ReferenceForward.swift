@@ -98,7 +98,7 @@ func referenceForward(
         hook(.block(l, .residMid), &x)
 
         let mlpIn = rmsNorm(x, layer.mlpNorm, .block(l, .ln2Scale), .block(l, .ln2Normalized))
-        var pre = linear(mlpIn, layer.gate), preLinear = linear(mlpIn, layer.up)
+        var pre = linear(mlpIn, layer.gate), preLinear = linear(mlpIn, layer.up!)
         hook(.block(l, .mlpPre), &pre)
         hook(.block(l, .mlpPreLinear), &preLinear)
         var post = [Float](repeating: 0, count: pre.count)
