@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the golden reference files Tests/Golden/<model>/prompt{0,1,2}.safetensors from HF transformers.
 
-    HF_HUB_OFFLINE=1 python3 scripts/make_references.py [--model smollm2|gemma3|all]
+    HF_HUB_OFFLINE=1 python3 scripts/make_references.py [--model smollm2|gemma3|all]   (default: all)
     HF_HUB_OFFLINE=1 python3 scripts/make_references.py --model smollm2 --trace-out F --prompt TEXT [--generate N]
 
 The model is the GGUF file lmdbg loads, dequantized to float32 by transformers, eager attention. Every
@@ -171,7 +171,7 @@ def write_trace(path: str, gguf: str, prompt: str, tokens, acts, generated):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="smollm2", choices=["smollm2", "gemma3", "all"])
+    ap.add_argument("--model", default="all", choices=["smollm2", "gemma3", "all"])
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "Tests", "Golden"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--trace-out", help="write one full HF trace in lmdbg trace format instead of goldens")
@@ -180,6 +180,8 @@ def main():
     args = ap.parse_args()
     hc.setup_torch(args.threads)
 
+    if args.trace_out and args.model == "all":
+        ap.error("--trace-out needs --model smollm2 or gemma3")
     keys = ["smollm2", "gemma3"] if args.model == "all" else [args.model]
     for key in keys:
         spec = hc.SPECS[key]
