@@ -118,6 +118,23 @@ def write_golden(path: str, model_key: str, gguf: str, prompt: str, tokens, acts
     }
     os.makedirs(os.path.dirname(path), exist_ok=True)
     save_file(out, path, metadata=meta)
+    sort_metadata(path)
+
+
+def sort_metadata(path: str) -> None:
+    """safetensors writes `__metadata__` in hash order; sort it so that regenerated files are byte-identical."""
+    import struct
+    from collections import OrderedDict
+
+    with open(path, "r+b") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n).decode("utf-8"), object_pairs_hook=OrderedDict)
+        header["__metadata__"] = OrderedDict(sorted(header["__metadata__"].items()))
+        text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        if len(text) > n:
+            return
+        f.seek(8)
+        f.write(text + b" " * (n - len(text)))
 
 
 def verify_golden(path: str, tokens, acts, greedy, margins) -> None:
