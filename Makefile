@@ -9,9 +9,13 @@ bootstrap:
 
 build: bootstrap
 	$(SWIFT) build -c release --product lmdbg
+	$(SWIFT) build -c release --product lmdbg-repl
 
+# The REPL on SmolLM2, stopped at a breakpoint in the middle of the model; `help` lists the commands.
+DEMO_PROMPT ?= The capital of France is
 demo: build
-	$(BIN)/lmdbg demo
+	$(BIN)/lmdbg-repl --model smollm2 --prompt "$(DEMO_PROMPT)" \
+		--ex "break blocks.15.hook_resid_post" --ex run --ex "print x[-1].norm()" --ex lens
 
 test: build
 	$(SWIFT) test

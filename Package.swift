@@ -9,6 +9,7 @@ let package = Package(
     name: "lmdbg",
     products: [
         .executable(name: "lmdbg", targets: ["lmdbg"]),
+        .executable(name: "lmdbg-repl", targets: ["lmdbg-repl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -42,6 +43,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimised),
 
+        // The REPL client: speaks the protocol only.
+        .target(name: "REPLCore", dependencies: ["JSONRPC", "LMDebugProtocol"], path: "Clients/repl/Sources/REPLCore"),
+        .executableTarget(name: "lmdbg-repl", dependencies: ["REPLCore"], path: "Clients/repl/Sources/lmdbg-repl"),
+
+        .testTarget(name: "REPLTests", dependencies: ["REPLCore", "JSONRPC", "LMDebugProtocol"],
+                    path: "Clients/repl/Tests/REPLTests"),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "LMDebugProtocolTests", dependencies: ["LMDebugProtocol", "ProtocolSchema", "JSONRPC"],
                     exclude: ["Fixtures"]),

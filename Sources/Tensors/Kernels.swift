@@ -222,6 +222,55 @@ public enum Kernels {
         }
     }
 
+    /// out = gelu_tanh(gate) · up        gate, up, out: [count]
+    /// gelu_tanh(x) = x/2 · (1 + tanh(√(2/π)(x + 0.044715x³))) = x / (1 + e^(−2√(2/π)(x + 0.044715x³))).
+    public static func geluTanhMultiply(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        let k: Float = -2 * 0.7978845608028654
+        var i = 0
+        while i + 8 <= count {
+            let g = load8(gate + i)
+            store8(g / (1 + exp8(k * (g + 0.044715 * g * g * g))) * load8(up + i), out + i)
+            i += 8
+        }
+        while i < count {
+            let g = gate[i]
+            out[i] = g / (1 + exp1(k * (g + 0.044715 * g * g * g))) * up[i]
+            i += 1
+        }
+    }
+
+    /// out = gelu_tanh(x), as `geluTanhMultiply` without the up projection        x, out: [count]
+    public static func geluTanh(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        let k: Float = -2 * 0.7978845608028654
+        var i = 0
+        while i + 8 <= count {
+            let g = load8(x + i)
+            store8(g / (1 + exp8(k * (g + 0.044715 * g * g * g))), out + i)
+            i += 8
+        }
+        while i < count {
+            out[i] = x[i] / (1 + exp1(k * (x[i] + 0.044715 * x[i] * x[i] * x[i])))
+            i += 1
+        }
+    }
+
+    /// out[r] = x[r] − mean(x[r])        x, out: [rows, dim]; `out` may be `x`
+    public static func centreRows(_ x: UnsafePointer<Float>, rows: Int, dim: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            var sum: Float = 0
+            for c in 0..<dim { sum += x[r * dim + c] }
+            let mean = sum / Float(dim)
+            for c in 0..<dim { out[r * dim + c] = x[r * dim + c] - mean }
+        }
+    }
+
+    /// x[r, c] += bias[c]        x: [rows, dim]; bias: [dim]
+    public static func addRows(_ x: UnsafeMutablePointer<Float>, rows: Int, dim: Int, bias: UnsafePointer<Float>) {
+        for r in 0..<rows { add(bias, to: x + r * dim, count: dim) }
+    }
+
     /// Rotary embedding, rotate-half form (HF's `rotate_half`), in place.
     /// x: [rows, heads, headDim]; cos, sin: [rows, headDim/2], the angles of each row's position.
     /// For i < headDim/2: (x[i], x[i+half]) ← (x[i]·cos − x[i+half]·sin, x[i+half]·cos + x[i]·sin).
@@ -348,6 +397,35 @@ public enum ReferenceKernels {
         gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
     ) {
         for i in 0..<count { out[i] = gate[i] / (1 + Foundation.exp(-gate[i])) * up[i] }
+    }
+
+    public static func geluTanhMultiply(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count {
+            let x = Double(gate[i])
+            out[i] = Float(0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))) * up[i]
+        }
+    }
+
+    public static func geluTanh(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let v = Double(x[i])
+            out[i] = Float(0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
+        }
+    }
+
+    public static func centreRows(_ x: UnsafePointer<Float>, rows: Int, dim: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let mean = (0..<dim).reduce(0.0) { $0 + Double(x[r * dim + $1]) } / Double(dim)
+            for c in 0..<dim { out[r * dim + c] = Float(Double(x[r * dim + c]) - mean) }
+        }
+    }
+
+    public static func addRows(_ x: UnsafeMutablePointer<Float>, rows: Int, dim: Int, bias: UnsafePointer<Float>) {
+        for r in 0..<rows {
+            for c in 0..<dim { x[r * dim + c] += bias[c] }
+        }
     }
 
     public static func rotateHalf(

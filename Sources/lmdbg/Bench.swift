@@ -112,31 +112,36 @@ struct Bench: ParsableCommand {
         return Double(tokens) / best
     }
 
+    /// Runs each peer in its own process, so a peer that crashes is reported without losing the others.
     private func runPeers() throws -> [Measurement] {
-        guard !peers.isEmpty else { return [] }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../scripts/bench_peers.py").standardized
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--model", try model.resolvedPath(), "--sizes", sizes,
-                             "--decode-steps", String(decodeSteps), "--repeats", String(repeats),
-                             "--threads", String(model.threads), "--peers", peers]
-        let output = Pipe()
-        process.standardOutput = output
-        writeStderr("running peers (\(peers)) through \(script.path)…\n")
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
         var results: [Measurement] = []
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let row = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let peer = row["peer"] as? String else { continue }
-            if let reason = row["skipped"] as? String {
-                writeStderr("peer \(peer) skipped: \(reason)\n")
-            } else if let metric = row["metric"] as? String, let tokens = row["tokens"] as? Int,
-                      let rate = row["tokens_per_second"] as? Double {
-                results.append(Measurement(engine: peer == "transformers" ? "transformers, every hook captured" : peer,
-                                           metric: metric, tokens: tokens, rate: rate))
+        for peer in peers.split(separator: ",").map(String.init) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script.path, "--model", try model.resolvedPath(), "--sizes", sizes,
+                                 "--decode-steps", String(decodeSteps), "--repeats", String(repeats),
+                                 "--threads", String(model.threads), "--peers", peer]
+            let output = Pipe()
+            process.standardOutput = output
+            writeStderr("running \(peer) through \(script.path)…\n")
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            if process.terminationStatus != 0 {
+                writeStderr("peer \(peer) failed (exit status \(process.terminationStatus)); its rows are missing\n")
+            }
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                guard let row = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                      let name = row["peer"] as? String else { continue }
+                if let reason = row["skipped"] as? String {
+                    writeStderr("peer \(name) skipped: \(reason)\n")
+                } else if let metric = row["metric"] as? String, let tokens = row["tokens"] as? Int,
+                          let rate = row["tokens_per_second"] as? Double {
+                    results.append(Measurement(engine: name == "transformers" ? "transformers, every hook captured" : name,
+                                               metric: metric, tokens: tokens, rate: rate))
+                }
             }
         }
         return results

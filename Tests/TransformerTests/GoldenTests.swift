@@ -3,14 +3,21 @@ import ModelFiles
 import Testing
 @testable import Transformer
 
-/// SmolLM2 against HF transformers' activations (Tests/Golden/smollm2, made by scripts/make_references.py):
-/// every hook point on sampled entries, a few full tensors, the last logits, and the greedy continuation.
+/// SmolLM2 and Gemma 3 against HF transformers' activations (Tests/Golden/<model>, made by
+/// scripts/make_references.py): every hook point on sampled entries, a few full tensors, the last logits,
+/// and the greedy continuation.
 struct GoldenTests {
     static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden/smollm2")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden")
 
-    static func golden(_ prompt: Int) throws -> SafetensorsFile {
-        try SafetensorsFile(contentsOf: directory.appendingPathComponent("prompt\(prompt).safetensors"))
+    static let models = ["smollm2", "gemma3"]
+
+    static func golden(_ model: String, _ prompt: Int) throws -> SafetensorsFile {
+        try SafetensorsFile(contentsOf: directory.appendingPathComponent("\(model)/prompt\(prompt).safetensors"))
+    }
+
+    static func model(_ name: String) throws -> LanguageModel {
+        name == "gemma3" ? try Gemma3.model() : try SmolLM2.model()
     }
 
     /// Error relative to the golden tensor's max |value|; -inf must meet -inf.
@@ -32,10 +39,10 @@ struct GoldenTests {
         return hook.name
     }
 
-    @Test(arguments: 0..<3)
-    func everyHookMatchesHF(prompt: Int) throws {
-        let golden = try Self.golden(prompt)
-        let model = try SmolLM2.model()
+    @Test(arguments: models, 0..<3)
+    func everyHookMatchesHF(name: String, prompt: Int) throws {
+        let golden = try Self.golden(name, prompt)
+        let model = try Self.model(name)
         let tokens = try golden.int32Values(named: "tokens")
         if let text = golden.metadata["prompt"] {
             #expect(model.tokenizer.encode(text) == tokens)
@@ -73,7 +80,7 @@ struct GoldenTests {
         #expect(logitsError < 1e-4)
         worstByKind["logits.last"] = logitsError
 
-        print("prompt \(prompt) (\(tokens.count) tokens), worst error / maxabs per hook kind:")
+        print("\(name) prompt \(prompt) (\(tokens.count) tokens), worst error / maxabs per hook kind:")
         for (kind, error) in worstByKind.sorted(by: { $0.key < $1.key }) {
             print(String(format: "  %-22@ %.2e", kind as NSString, error))
         }
@@ -81,10 +88,10 @@ struct GoldenTests {
 
     /// Decoding HF's greedy continuation with the cache, token by token: each step's argmax is HF's
     /// next token unless HF's top-1/top-2 margin is a near-tie, and the margins agree.
-    @Test(arguments: 0..<3)
-    func greedyMatchesHF(prompt: Int) throws {
-        let golden = try Self.golden(prompt)
-        let model = try SmolLM2.model()
+    @Test(arguments: models, 0..<3)
+    func greedyMatchesHF(name: String, prompt: Int) throws {
+        let golden = try Self.golden(name, prompt)
+        let model = try Self.model(name)
         let greedy = try golden.int32Values(named: "greedy")
         let margins = try golden.tensor(named: "greedy.margin").data
         let cache = model.makeCache()
@@ -106,6 +113,6 @@ struct GoldenTests {
             // Teacher-forced: the next step runs HF's token, so a near-tie does not derail the rest.
             logits = try model.forward([token], cache: cache, logits: .last)
         }
-        print("prompt \(prompt) greedy: \(model.tokenizer.decode(mine).debugDescription)")
+        print("\(name) prompt \(prompt) greedy: \(model.tokenizer.decode(mine).debugDescription)")
     }
 }

@@ -186,6 +186,38 @@ struct KernelTests {
         #expect(relativeError(fast, slow) < 1e-6)
     }
 
+    @Test(arguments: widths)
+    func geluTanhMultiplyMatchesReference(count: Int) {
+        let gate = randomFloats(count, seed: 17, scale: 12), up = randomFloats(count, seed: 18)
+        var fast = [Float](repeating: 0, count: count), slow = fast
+        Kernels.geluTanhMultiply(gate: gate, up: up, into: &fast, count: count)
+        ReferenceKernels.geluTanhMultiply(gate: gate, up: up, into: &slow, count: count)
+        #expect(relativeError(fast, slow) < 1e-6)
+    }
+
+    @Test(arguments: widths)
+    func geluTanhAndRowKernelsMatchReference(count: Int) {
+        let x = randomFloats(3 * count, seed: 19, scale: 6), bias = randomFloats(count, seed: 20)
+        var fast = [Float](repeating: 0, count: 3 * count), slow = fast
+        Kernels.geluTanh(x, into: &fast, count: 3 * count)
+        ReferenceKernels.geluTanh(x, into: &slow, count: 3 * count)
+        #expect(relativeError(fast, slow) < 1e-6)
+        Kernels.centreRows(x, rows: 3, dim: count, into: &fast)
+        ReferenceKernels.centreRows(x, rows: 3, dim: count, into: &slow)
+        Kernels.addRows(&fast, rows: 3, dim: count, bias: bias)
+        ReferenceKernels.addRows(&slow, rows: 3, dim: count, bias: bias)
+        #expect(relativeError(fast, slow) < 1e-5)
+    }
+
+    /// Values of torch.nn.functional.gelu(x, approximate="tanh") in float64.
+    @Test func geluTanhKnownValues() {
+        let x: [Float] = [-3, -1, -0.5, 0, 0.5, 1, 3]
+        let expected: [Float] = [-0.0036373921, -0.1588080094, -0.1542859902, 0, 0.3457140098, 0.8411919906, 2.9963626079]
+        var out = [Float](repeating: 0, count: x.count)
+        Kernels.geluTanhMultiply(gate: x, up: [Float](repeating: 1, count: x.count), into: &out, count: x.count)
+        for (found, value) in zip(out, expected) { #expect(abs(found - value) < 1e-6) }
+    }
+
     @Test(arguments: [2, 10, 64, 80])
     func rotateHalfMatchesReference(headDim: Int) {
         let rows = 5, heads = 3
