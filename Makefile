@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/release
 
-.PHONY: demo test bootstrap build references bench specs test-vscode test-nvim
+.PHONY: demo test bootstrap build references bench specs test-vscode test-nvim test-acceptance
 
 bootstrap:
 	scripts/bootstrap
@@ -32,13 +32,18 @@ references:
 	python3 scripts/make_dequant_references.py
 	python3 scripts/make_safetensors_reference.py
 
-# Runs the engine against llama.cpp and HF transformers (where installed) and records the table.
+# Runs the engine against llama.cpp and HF transformers (where installed), and the server over pipes, and
+# records the tables (`lmdbg bench --sections server --write docs/benchmarks.md` redoes only the server's).
 bench: build
 	$(BIN)/lmdbg bench --write docs/benchmarks.md
 
 # Replays the protocol transcripts in Specs/ against the release binary (see Specs/README.md).
 specs: build
 	python3 scripts/run_specs.py --server $(BIN)/lmdbg
+
+# A generic third-party JSON-RPC client (python-lsp-jsonrpc) drives the release binary on SmolLM2.
+test-acceptance: build
+	LMDBG_SERVER=$(BIN)/lmdbg python3 -m pytest -q -p no:cacheprovider tests/acceptance
 
 # The editor clients against the release binary: the VS Code extension's library over `lmdbg --dap` (node's
 # built-in test runner) and the Neovim plugin over the JSON-RPC protocol (headless Neovim).

@@ -40,7 +40,7 @@ let package = Package(
         // The Debug Adapter Protocol in front of the same debugger (`lmdbg --dap`).
         .target(name: "DAPServer", dependencies: ["JSONRPC", "Debugger", "Transformer", "ModelFiles"]),
         .executableTarget(name: "lmdbg", dependencies: [
-            "LMDebugServer", "DAPServer", "Transformer", "ModelFiles", "Tokenizers",
+            "JSONRPC", "LMDebugServer", "DAPServer", "Transformer", "ModelFiles", "Tokenizers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimised),
 

@@ -2,15 +2,22 @@ import ArgumentParser
 import Foundation
 import Transformer
 
-/// `lmdbg bench`: lmdbg's engine against its peers, side by side in one run, on the same token ids.
+/// `lmdbg bench`: lmdbg's engine against its peers, side by side in one run, on the same token ids; and the
+/// server over its protocol.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmark the engine against llama.cpp and HF transformers, side by side.",
+        abstract: "Benchmark the engine against llama.cpp and HF transformers, side by side, and the server over pipes.",
         discussion: """
-        Peers run through scripts/bench_peers.py where llama-cpp-python and torch/transformers are installed;
+        engine: peers run through scripts/bench_peers.py where llama-cpp-python and torch/transformers are installed;
         a missing peer is reported, not fatal. Every engine runs the same token ids on the same threads.
+        server: this binary is started as a child `lmdbg serve` and timed over its stdin and stdout, as a client
+        would: request round trips, debug/next to debug/stopped, tensor/read throughput, and the cost of
+        breakpoints that are armed but never stop. --write replaces only the sections that ran.
         """
     )
+
+    @Option(help: "What to measure, comma-separated: engine, server.")
+    var sections = "engine,server"
 
     @OptionGroup var model: ModelOptions
 
@@ -29,7 +36,30 @@ struct Bench: ParsableCommand {
     @Option(help: "Also write the table as markdown to this file.")
     var write: String?
 
+    func validate() throws {
+        let chosen = sections.split(separator: ",").map(String.init)
+        guard !chosen.isEmpty, chosen.allSatisfy(["engine", "server"].contains) else {
+            throw ValidationError("--sections takes engine, server or both")
+        }
+    }
+
     func run() throws {
+        let chosen = sections.split(separator: ",").map(String.init)
+        var document: [(title: String, body: String)] = []
+        if chosen.contains("engine") { document.append(("Engine", try engineTable())) }
+        if chosen.contains("server") {
+            let benchmark = ServerBenchmark(model: model.model, threads: model.threads)
+            document.append(("Server", try benchmark.run().markdown(threads: model.threads, rounds: benchmark.rounds)))
+        }
+        print(document.map { "## \($0.title)\n\n\($0.body)" }.joined(separator: "\n"))
+        if let write {
+            try BenchmarkDocument.update(at: write, with: document)
+            writeStderr("wrote \(write)\n")
+        }
+    }
+
+    /// The engine's tokens per second against its peers, as markdown.
+    private func engineTable() throws -> String {
         let lm = try model.load()
         let lengths = sizes.split(separator: ",").compactMap { Int($0) }
         var results: [Measurement] = []
@@ -59,12 +89,7 @@ struct Bench: ParsableCommand {
         writeStderr("lmdbg decode: done\n")
         results += try runPeers()
 
-        let table = BenchmarkTable(results: results, threads: model.threads).markdown
-        print(table)
-        if let write {
-            try table.write(toFile: write, atomically: true, encoding: .utf8)
-            writeStderr("wrote \(write)\n")
-        }
+        return BenchmarkTable(results: results, threads: model.threads).markdown
     }
 
     /// The token ids every engine runs (scripts/bench_peers.py makes the same).
@@ -169,5 +194,25 @@ struct BenchmarkTable {
             lines.append("| \(title) | " + columns.map { ratio(rate(a, $0.0, $0.1), rate(b, $0.0, $0.1)) }.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// docs/benchmarks.md: a title, then one `## ` section per kind of benchmark.
+enum BenchmarkDocument {
+    /// Replaces the given sections of the file (adding those it lacks), keeping the others.
+    static func update(at path: String, with sections: [(title: String, body: String)]) throws {
+        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "# Benchmarks\n"
+        var parts = existing.components(separatedBy: "\n## ")
+        for section in sections {
+            let text = "\(section.title)\n\n\(section.body)"
+            if let index = parts.indices.dropFirst().first(where: { parts[$0].hasPrefix(section.title + "\n") }) {
+                parts[index] = text
+            } else {
+                parts.append(text)
+            }
+        }
+        // Each part ends with a newline, so that a blank line stands before every `## `.
+        let joined = parts.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined(separator: "\n## ")
+        try joined.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }
