@@ -21,7 +21,7 @@ test: build
 	$(SWIFT) test
 	python3 scripts/run_specs.py --server $(BIN)/lmdbg
 	LMDBG_SERVER=$(BIN)/lmdbg python3 -m pytest -q -p no:cacheprovider Clients/python/tests
-	$(MAKE) test-vscode test-nvim
+	$(MAKE) test-vscode test-nvim test-acceptance
 
 # Regenerates the committed golden files (needs torch, transformers and gguf; not run in CI).
 references:

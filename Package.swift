@@ -17,9 +17,10 @@ let package = Package(
     targets: [
         // System libraries, found through pkg-config.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
 
         // Protocol side: JSON-RPC ← protocol types ← server.
-        .target(name: "JSONRPC"),
+        .target(name: "JSONRPC", dependencies: ["CJansson"]),
         .target(name: "LMDebugProtocol", dependencies: ["JSONRPC"]),
         // Reads Protocol/lmdbg.schema.json and validates JSON against it (for tests of the protocol and server).
         .target(name: "ProtocolSchema", dependencies: ["JSONRPC"]),

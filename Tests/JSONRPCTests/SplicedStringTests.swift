@@ -1,11 +1,11 @@
 import Testing
 @testable import JSONRPC
 
-/// Long strings (tensor data) are written whole where they belong; those that need escaping are escaped.
+/// Long strings that need no escaping are copied into jansson's output after it writes the structure.
 struct SplicedStringTests {
     private let base64 = String(repeating: "QUJDRA+/", count: 100_000) + "=="
 
-    @Test func longPlainStringsAreWrittenWholeInPlace() throws {
+    @Test func longPlainStringsAreWrittenExactlyWhereJanssonPutTheirPlaceholders() throws {
         let value: JSONValue = ["result": ["data": .string(base64), "dtype": "float32", "shape": [3, 4]],
                                 "id": 7, "jsonrpc": "2.0", "tail": .string(base64 + "x")]
         let text = try value.serializedString()
@@ -14,7 +14,7 @@ struct SplicedStringTests {
         #expect(try JSONValue(parsing: text) == value)
     }
 
-    @Test func longStringsThatNeedEscapingAreEscaped() throws {
+    @Test func stringsThatNeedEscapingGoThroughJansson() throws {
         let quoted = String(repeating: "a\"b\\c\n", count: 2000)
         let marker = String(repeating: "\u{1}lmdbg-1:0", count: 1000)
         let unicode = String(repeating: "é東", count: 3000)
