@@ -32,7 +32,26 @@ private let dumpFlags = Int(JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
 
 extension JSONValue {
     /// Parses one JSON value from UTF-8 bytes.
+    ///
+    /// Long string values that need no unescaping (a tensor's base64 data) go to jansson as short placeholders
+    /// and are put back into the value afterwards, as `serialized()` does for writing. A document jansson
+    /// rejects is parsed again as it came, so that the error says where in it the problem is.
     public init(parsing bytes: UnsafeRawBufferPointer) throws(JSONError) {
+        if let cut = ParseSplices(bytes) {
+            let parsed = cut.text.withUnsafeBytes { text in Result { () throws(JSONError) in try Self.load(text) } }
+            if case .success(let root) = parsed {
+                defer { cjansson_decref(root) }
+                self = JSONValue(jansson: root, splices: cut)
+                return
+            }
+        }
+        let root = try Self.load(bytes)
+        defer { cjansson_decref(root) }
+        self = JSONValue(jansson: root)
+    }
+
+    /// jansson's tree of `bytes`, holding one reference.
+    private static func load(_ bytes: UnsafeRawBufferPointer) throws(JSONError) -> UnsafeMutablePointer<json_t> {
         var error = json_error_t()
         let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
         guard let root = json_loadb(base, bytes.count, parseFlags, &error) else {
@@ -42,8 +61,7 @@ extension JSONValue {
             throw .invalidJSON(
                 reason: reason, line: Int(error.line), column: Int(error.column), position: Int(error.position))
         }
-        defer { cjansson_decref(root) }
-        self = JSONValue(jansson: root)
+        return root
     }
 
     /// Parses one JSON value from UTF-8 bytes.
@@ -92,8 +110,8 @@ extension JSONValue {
 // MARK: - Converting between jansson trees and JSONValue
 
 extension JSONValue {
-    /// Copies a jansson tree; the caller keeps its reference.
-    fileprivate init(jansson json: UnsafeMutablePointer<json_t>) {
+    /// Copies a jansson tree, putting back the strings `splices` cut out; the caller keeps its reference.
+    fileprivate init(jansson json: UnsafeMutablePointer<json_t>, splices: ParseSplices? = nil) {
         switch json_type(UInt32(cjansson_typeof(json))) {
         case JSON_OBJECT:
             var members: [String: JSONValue] = [:]
@@ -101,7 +119,7 @@ extension JSONValue {
             var iterator = json_object_iter(json)
             while let current = iterator {
                 let key = UnsafeRawBufferPointer(start: json_object_iter_key(current), count: json_object_iter_key_len(current))
-                members[String(decoding: key, as: UTF8.self)] = JSONValue(jansson: json_object_iter_value(current))
+                members[String(decoding: key, as: UTF8.self)] = JSONValue(jansson: json_object_iter_value(current), splices: splices)
                 iterator = json_object_iter_next(json, current)
             }
             self = .object(members)
@@ -110,12 +128,12 @@ extension JSONValue {
             var elements: [JSONValue] = []
             elements.reserveCapacity(count)
             for index in 0..<count {
-                elements.append(JSONValue(jansson: json_array_get(json, index)))
+                elements.append(JSONValue(jansson: json_array_get(json, index), splices: splices))
             }
             self = .array(elements)
         case JSON_STRING:
             let bytes = UnsafeRawBufferPointer(start: json_string_value(json), count: json_string_length(json))
-            self = .string(String(decoding: bytes, as: UTF8.self))
+            self = .string(splices?.string(for: bytes) ?? String(decoding: bytes, as: UTF8.self))
         case JSON_INTEGER:
             self = .integer(json_integer_value(json))
         case JSON_REAL:
@@ -186,8 +204,9 @@ private final class SpliceTable {
 
     /// A placeholder for `string` if it is long and needs no escaping in JSON, else nil.
     func placeholder(for string: String) -> String? {
+        var string = string
         guard string.utf8.count >= Self.minimumLength,
-              string.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+              string.withUTF8({ nextSpecialByte(in: UnsafeRawBufferPointer($0), from: 0) == $0.count })
         else { return nil }
         strings.append(string)
         return tag + String(strings.count - 1)
@@ -230,6 +249,80 @@ private final class SpliceTable {
             }
         }
     }
+}
+
+/// A document with its long plain string values cut out: `text` has placeholders (`"\u0001lmdbg-…:N"`, a random
+/// tag no input will contain) where `strings` were.
+private struct ParseSplices {
+    let text: [UInt8]
+    let strings: [String]
+    private let tag: [UInt8]
+
+    /// nil when the document has no string value long enough to be worth cutting out.
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count >= SpliceTable.minimumLength else { return nil }
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var cuts: [Range<Int>] = []
+        var index = 0
+        // Outside strings JSON has no quotes: each quote found from here opens a string.
+        while let found = memchr(base + index, Int32(quote), bytes.count - index) {
+            let open = base.distance(to: UnsafeRawPointer(found))
+            var close = nextSpecialByte(in: bytes, from: open + 1)
+            var plain = true
+            while close < bytes.count, bytes[close] != quote {
+                plain = false
+                close = nextSpecialByte(in: bytes, from: close + (bytes[close] == backslash ? 2 : 1))
+            }
+            guard close < bytes.count else { break }
+            var next = close + 1
+            while next < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[next]) { next += 1 }
+            let isKey = next < bytes.count && bytes[next] == UInt8(ascii: ":")
+            if plain, !isKey, close - open - 1 >= SpliceTable.minimumLength { cuts.append(open + 1 ..< close) }
+            index = close + 1
+        }
+        guard !cuts.isEmpty else { return nil }
+        let tagText = "lmdbg-\(UInt64.random(in: 0...UInt64.max)):"
+        tag = [1] + Array(tagText.utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(bytes.count - cuts.reduce(0) { $0 + $1.count } + cuts.count * 48)
+        var copied = 0
+        for (number, cut) in cuts.enumerated() {
+            text.append(contentsOf: bytes[copied..<cut.lowerBound])
+            text.append(contentsOf: Array("\\u0001\(tagText)\(number)".utf8))
+            copied = cut.upperBound
+        }
+        text.append(contentsOf: bytes[copied...])
+        self.text = text
+        strings = cuts.map { String(decoding: UnsafeRawBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+    }
+
+    /// The string a placeholder stands for, or nil for any other string.
+    func string(for bytes: UnsafeRawBufferPointer) -> String? {
+        guard bytes.count > tag.count, bytes.starts(with: tag),
+              let number = Int(String(decoding: bytes[tag.count...], as: UTF8.self)), strings.indices.contains(number)
+        else { return nil }
+        return strings[number]
+    }
+}
+
+/// The first byte at or after `start` that is a quote, a backslash, a control character or not ASCII (or
+/// `bytes.count`): 8 bytes at a time, with the classic tests for a zero byte and for a byte below n.
+private func nextSpecialByte(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+    let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+    var index = start
+    while index + 8 <= bytes.count {
+        let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+        let special = ((word &- ones &* 0x20) & ~word) | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | word
+        if special & highs != 0 { break }
+        index += 8
+    }
+    while index < bytes.count {
+        let byte = bytes[index]
+        if byte < 0x20 || byte >= 0x80 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return index }
+        index += 1
+    }
+    return index
 }
 
 /// Swift strings are valid UTF-8, so jansson's check can be skipped.
