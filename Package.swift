@@ -29,12 +29,14 @@ let package = Package(
         .target(name: "ModelFiles", dependencies: ["Tensors"], swiftSettings: optimised),
         .target(name: "Tokenizers", dependencies: ["ModelFiles"], swiftSettings: optimised),
         .target(name: "Transformer", dependencies: ["Tensors", "ModelFiles", "Tokenizers"], swiftSettings: optimised),
-        .target(name: "Debugger", dependencies: ["Transformer"]),
+        // Interpretability analyses on the engine: logit lens, attribution, patching sweeps, steering, SAEs.
+        .target(name: "Analyses", dependencies: ["Transformer", "Tensors", "ModelFiles"], swiftSettings: optimised),
+        .target(name: "Debugger", dependencies: ["Transformer", "Analyses"]),
 
         // Where the two meet.
-        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger"]),
+        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger", "Analyses"]),
         .executableTarget(name: "lmdbg", dependencies: [
-            "LMDebugServer", "Transformer", "ModelFiles", "Tokenizers",
+            "LMDebugServer", "Analyses", "Transformer", "ModelFiles", "Tokenizers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimised),
 
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
+        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Transformer", "ModelFiles"]),
         .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
         .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer"]),
     ],
