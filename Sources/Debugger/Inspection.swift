@@ -138,6 +138,7 @@ extension DebugSession {
                 if kind == .logits, let lens = lensValue(run) { values.append(lens) }
                 scopes.append(Scope(name: kind.rawValue, variablesReference: run.stop!.references.add(.values(values))))
             }
+            if frameID == FrameID.hook { scopes += saeScopes(run: run, stop: run.stop!) }
             return scopes
         }
     }
