@@ -26,11 +26,21 @@ struct Bench: ParsableCommand {
     @Option(help: "Peers to run (llama.cpp, transformers), comma-separated; empty for none.")
     var peers = "llama.cpp,transformers"
 
-    @Option(help: "Also write the table as markdown to this file.")
+    @Option(help: "Also write the table as markdown to this file (its own section; other sections are kept).")
     var write: String?
+
+    @Flag(help: "Instead, benchmark a resid_pre activation-patching sweep against the naive loop in transformers.")
+    var sweep = false
 
     func run() throws {
         let lm = try model.load()
+        if sweep {
+            let table = try SweepBenchmark(model: lm, modelPath: try model.resolvedPath(), threads: model.threads,
+                                           repeats: repeats, runsPeer: peers.contains("transformers")).run()
+            print(table)
+            if let write { try MarkdownSections.write(table, section: "sweep", to: write) }
+            return
+        }
         let lengths = sizes.split(separator: ",").compactMap { Int($0) }
         var results: [Measurement] = []
         for n in lengths {
@@ -61,10 +71,7 @@ struct Bench: ParsableCommand {
 
         let table = BenchmarkTable(results: results, threads: model.threads).markdown
         print(table)
-        if let write {
-            try table.write(toFile: write, atomically: true, encoding: .utf8)
-            writeStderr("wrote \(write)\n")
-        }
+        if let write { try MarkdownSections.write(table, section: "engine", to: write) }
     }
 
     /// The token ids every engine runs (scripts/bench_peers.py makes the same).
