@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN = .build/release
 
-.PHONY: demo test bootstrap build references bench specs
+.PHONY: demo test bootstrap build references bench specs test-vscode test-nvim
 
 bootstrap:
 	scripts/bootstrap
@@ -16,6 +16,8 @@ demo: build
 test: build
 	$(SWIFT) test
 	python3 scripts/run_specs.py --server $(BIN)/lmdbg
+	LMDBG_SERVER=$(BIN)/lmdbg python3 -m pytest -q -p no:cacheprovider Clients/python/tests
+	$(MAKE) test-vscode test-nvim
 
 # Regenerates the committed golden files (needs torch, transformers and gguf; not run in CI).
 references:
@@ -33,3 +35,11 @@ bench: build
 # Replays the protocol transcripts in Specs/ against the release binary (see Specs/README.md).
 specs: build
 	python3 scripts/run_specs.py --server $(BIN)/lmdbg
+
+# The editor clients against the release binary: the VS Code extension's library over `lmdbg --dap` (node's
+# built-in test runner) and the Neovim plugin over the JSON-RPC protocol (headless Neovim).
+test-vscode: build
+	node --test Clients/vscode/test/
+
+test-nvim: build
+	nvim --headless -u NONE -i NONE -n -c "luafile Clients/nvim/test/lmdbg_test.lua"

@@ -34,9 +34,11 @@ let package = Package(
         .target(name: "Debugger", dependencies: ["Transformer", "Analyses"]),
 
         // Where the two meet.
-        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger", "Analyses"]),
+        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger", "Analyses", "ModelFiles"]),
+        // The Debug Adapter Protocol in front of the same debugger (`lmdbg --dap`).
+        .target(name: "DAPServer", dependencies: ["JSONRPC", "Debugger", "Transformer", "ModelFiles"]),
         .executableTarget(name: "lmdbg", dependencies: [
-            "LMDebugServer", "Analyses", "Transformer", "ModelFiles", "Tokenizers",
+            "LMDebugServer", "DAPServer", "Analyses", "Transformer", "ModelFiles", "Tokenizers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimised),
 
@@ -48,7 +50,8 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
         .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Transformer", "ModelFiles"]),
         .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
-        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer"]),
+        .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer", "ProtocolSchema", "ModelFiles"]),
+        .testTarget(name: "DAPServerTests", dependencies: ["DAPServer", "JSONRPC", "Transformer", "ModelFiles"]),
     ],
     swiftLanguageModes: [.v5]
 )

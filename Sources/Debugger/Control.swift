@@ -64,8 +64,7 @@ extension DebugSession {
                 if run.record.evicted > 0 || run.record.refused > 0 {
                     throw DebugError.budgetExceeded("cannot step back further: \(run.record.lossDescription)")
                 }
-                throw DebugError.notRecorded("cannot step back further: no activation was recorded before this one "
-                    + "(the record holds stops, hooks visited while stepping, and recordPatterns)")
+                throw DebugError.startOfRecord
             }
             return show(previous, reason: .step, in: run)
         }

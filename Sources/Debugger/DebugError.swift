@@ -12,6 +12,8 @@ public enum DebugError: Error, Equatable, CustomStringConvertible {
     case notRecorded(String)
     /// The record cannot go further back: its memory budget evicted or refused what was there.
     case budgetExceeded(String)
+    /// Step back reached the first activation of the record: there is nothing earlier.
+    case startOfRecord
     /// An expression failed to parse or evaluate; `position` is a character offset into `expression`.
     case expression(message: String, position: Int, expression: String)
 
@@ -21,6 +23,8 @@ public enum DebugError: Error, Equatable, CustomStringConvertible {
         case .notStopped: "the session is running, not stopped"
         case .invalidArgument(let field, let message): "\(field): \(message)"
         case .notRecorded(let message), .budgetExceeded(let message): message
+        case .startOfRecord: "cannot step back further: no activation was recorded before this one "
+            + "(the record holds stops, hooks visited while stepping, and recordPatterns)"
         case .expression(let message, let position, let expression):
             "\(message) at position \(position) in '\(expression)'"
         }

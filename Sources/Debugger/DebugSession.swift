@@ -20,16 +20,18 @@ public final class DebugSession: @unchecked Sendable {
     let notify: @Sendable (DebugEvent) -> Void
 
     /// Bytes of activations a run may record for step back and inspection; the oldest are evicted beyond it.
-    public var memoryBudget: Int {
-        get { lock.withLock { budget } }
-        set { lock.withLock { budget = newValue } }
-    }
-    private var budget: Int
+    public let memoryBudget: Int
 
-    /// Hooks whose activations every run records (besides those seen at stops and while stepping).
+    /// Hooks whose activations every run records (besides those seen at stops and while stepping), so that
+    /// inspection and step back can reach them.
     public var recordPatterns: [HookPattern] {
-        get { lock.withLock { recordHooks.isEmpty ? [] : recordPatternList } }
-        set { lock.withLock { recordPatternList = newValue; recordHooks = Set(hookPoints.indices.filter { index in newValue.contains { $0.matches(hookPoints[index]) } }) } }
+        get { lock.withLock { recordPatternList } }
+        set {
+            lock.withLock {
+                recordPatternList = newValue
+                recordHooks = Set(hookPoints.indices.filter { index in newValue.contains { $0.matches(hookPoints[index]) } })
+            }
+        }
     }
     private var recordPatternList: [HookPattern] = []
     private var recordHooks: Set<Int> = []
@@ -54,7 +56,7 @@ public final class DebugSession: @unchecked Sendable {
         hookIndices = Dictionary(uniqueKeysWithValues: hookPoints.enumerated().map { ($1, $0) })
         residualWidth = model.hookShape(.embed, positions: 1, keyPositions: 1).last ?? 0
         breakpointsAtHook = Array(repeating: [], count: hookPoints.count)
-        budget = memoryBudget
+        self.memoryBudget = memoryBudget
         notify = onEvent
     }
 
@@ -72,7 +74,7 @@ public final class DebugSession: @unchecked Sendable {
         }
         terminate()
         let run = lock.withLock { () -> Run in
-            let run = Run(id: nextRunID, configuration: configuration, promptTokens: promptTokens, budget: budget)
+            let run = Run(id: nextRunID, configuration: configuration, promptTokens: promptTokens, budget: memoryBudget)
             nextRunID += 1
             lastLaunch = configuration
             self.run = run
@@ -129,7 +131,6 @@ public final class DebugSession: @unchecked Sendable {
         while true {
             let proceed = lock.withLock { () -> Bool in
                 guard !run.terminating else { ending = .superseded; return false }
-                run.passPositions = run.tokenCount..<(run.tokenCount + input.count)
                 run.exceptionsReported = []
                 run.restOfPassFree = isFree(run, after: -1)
                 return true
@@ -143,7 +144,6 @@ public final class DebugSession: @unchecked Sendable {
                 break
             }
             let token = lock.withLock { () -> Int32? in
-                run.tokenCount += input.count
                 if run.terminating { ending = .superseded; return nil }
                 guard run.generated.count < run.configuration.maxNewTokens else { return nil }
                 return generation.sample(logits)
@@ -449,10 +449,7 @@ final class Run {
     let promptTokens: [Int32]
     var generated: [Int32] = []
     var generatedText = ""
-    /// Positions computed so far (the KV cache's length).
-    var tokenCount = 0
     var tokenStep = 0
-    var passPositions: Range<Int> = 0..<0
     var entryPending: Bool
     var pausePending = false
     var step: StepTarget?

@@ -140,6 +140,8 @@ public final class Connection: Sendable {
                     } catch {
                         handler(.invalidMessage(error))
                     }
+                    // The handler may have closed the connection; deliver nothing more.
+                    if phase.withLock({ $0 == .closed }) { break reading }
                 }
             } catch {
                 ending = .framing(error)

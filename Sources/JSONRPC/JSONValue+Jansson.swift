@@ -33,8 +33,8 @@ extension JSONValue {
         var error = json_error_t()
         let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
         guard let root = json_loadb(base, bytes.count, parseFlags, &error) else {
-            let reason = withUnsafeBytes(of: error.text) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let reason = withUnsafePointer(to: error.text) { text in
+                String(cString: UnsafeRawPointer(text).assumingMemoryBound(to: CChar.self))
             }
             throw .invalidJSON(
                 reason: reason, line: Int(error.line), column: Int(error.column), position: Int(error.position))

@@ -170,21 +170,23 @@ public struct MessageFramer: Sendable {
         guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
             throw .malformedHeader("invalid header name \"\(String(decoding: name, as: UTF8.self))\"")
         }
-        guard equalsIgnoringASCIICase(name, "content-length") else { return }
+        guard isContentLength(name) else { return }
         guard contentLength == nil else { throw .duplicateContentLength }
         contentLength = try parseContentLength(trimmed(line[(colon + 1)...]))
     }
 
     private func parseContentLength(_ digits: ArraySlice<UInt8>) throws(FramingError) -> Int {
-        let text = String(decoding: digits, as: UTF8.self)
-        guard !digits.isEmpty, digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
-            throw .invalidContentLength(text)
-        }
+        guard !digits.isEmpty else { throw .invalidContentLength("") }
         var length = 0
         for digit in digits {
+            guard digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9") else {
+                throw .invalidContentLength(String(decoding: digits, as: UTF8.self))
+            }
             length = length * 10 + Int(digit - UInt8(ascii: "0"))
             if length > limits.maximumContentLength {
-                throw .contentLengthTooLarge(text, limit: limits.maximumContentLength)
+                let allDigits = digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+                let text = String(decoding: digits, as: UTF8.self)
+                throw allDigits ? .contentLengthTooLarge(text, limit: limits.maximumContentLength) : .invalidContentLength(text)
             }
         }
         return length
@@ -194,18 +196,27 @@ public struct MessageFramer: Sendable {
 /// RFC 9110 token characters, which header names are made of.
 private func isTokenByte(_ byte: UInt8) -> Bool {
     switch byte {
-    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+        UInt8(ascii: "!"), UInt8(ascii: "#")...UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"),
+        UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
         true
     default:
-        "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        false
     }
 }
 
-private func equalsIgnoringASCIICase(_ bytes: ArraySlice<UInt8>, _ lowercase: String) -> Bool {
-    bytes.count == lowercase.utf8.count
-        && zip(bytes, lowercase.utf8).allSatisfy { byte, expected in
-            ((UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte) == expected
-        }
+private let contentLengthName = Array("content-length".utf8)
+
+/// Whether a header name, already checked to be a token, is Content-Length in any case.
+private func isContentLength(_ name: ArraySlice<UInt8>) -> Bool {
+    guard name.count == contentLengthName.count else { return false }
+    var index = name.startIndex
+    for expected in contentLengthName {
+        // Setting bit 5 lowercases ASCII letters and leaves "-" and digits alone.
+        guard name[index] | 0x20 == expected else { return false }
+        index += 1
+    }
+    return true
 }
 
 private func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {

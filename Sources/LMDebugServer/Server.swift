@@ -1,25 +1,20 @@
 import Debugger
 import Foundation
 import LMDebugProtocol
+import ModelFiles
 import Tensors
 import Transformer
 
 /// Where models come from and how much a run may record.
 public struct ServerOptions: Sendable {
-    /// Where `model/load {name}` looks.
-    public var modelDirectory: URL
+    /// What `model/load {name}` resolves against: a shipped model's name or a file in the models folder.
+    public var models: ModelCatalog
     /// Bytes of activations a run may record for step back.
     public var memoryBudget: Int
 
-    public init(modelDirectory: URL = ServerOptions.defaultModelDirectory, memoryBudget: Int = 256 << 20) {
-        self.modelDirectory = modelDirectory
+    public init(models: ModelCatalog = ModelCatalog(), memoryBudget: Int = 256 << 20) {
+        self.models = models
         self.memoryBudget = memoryBudget
-    }
-
-    /// `$LMDBG_MODELS`, else `~/.cache/lmdbg/models`.
-    public static var defaultModelDirectory: URL {
-        if let directory = ProcessInfo.processInfo.environment["LMDBG_MODELS"] { return URL(fileURLWithPath: directory) }
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lmdbg/models")
     }
 }
 
@@ -75,12 +70,16 @@ final class DebugServer: @unchecked Sendable {
         let url: URL
         switch request.source {
         case .name(let name):
-            url = options.modelDirectory.appendingPathComponent(name.hasSuffix(".gguf") ? name : name + ".gguf")
+            do {
+                url = try options.models.resolve(name)
+            } catch {
+                throw ServerError(.modelLoadFailed, "\(error)")
+            }
         case .path(let path):
             url = URL(fileURLWithPath: path).standardizedFileURL
-        }
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ServerError(.modelLoadFailed, "no model file at \(url.path)")
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw ServerError(.modelLoadFailed, "no model file at \(url.path)")
+            }
         }
         let report = { (value: WorkDoneProgress) in
             if let token = request.workDoneToken { context.progress(token, value) }

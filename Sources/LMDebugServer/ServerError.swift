@@ -30,6 +30,7 @@ struct ServerError: Error, Equatable {
         case .invalidArgument(let field, let message): self.init(.invalidParams, "\(field): \(message)")
         case .notRecorded(let message): self.init(.invalidParams, message)
         case .budgetExceeded(let message): self.init(.memoryBudgetExceeded, message)
+        case .startOfRecord: self.init(.invalidSessionState, error.description, data: data)
         case .expression(let message, let position, let expression):
             self.init(.expressionError, message,
                       data: .expression(ExpressionErrorData(expression: expression, position: position)))

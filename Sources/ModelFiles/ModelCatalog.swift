@@ -3,7 +3,8 @@ import Foundation
 /// Where models live and the short names they go by.
 ///
 /// `scripts/bootstrap` fetches the shipped models into `$LMDBG_MODELS` (default `~/.cache/lmdbg/models`);
-/// `--model NAME|PATH` accepts one of `ModelCatalog.shipped`'s names, a file name in that folder, or a path.
+/// `--model NAME|PATH` accepts one of `ModelCatalog.shipped`'s names, a file name in that folder (with or
+/// without `.gguf`), or a path.
 public struct ModelCatalog: Sendable {
     /// A model the bootstrap fetches.
     public struct Entry: Sendable {
@@ -37,7 +38,8 @@ public struct ModelCatalog: Sendable {
             }
             return url
         }
-        for candidate in [URL(fileURLWithPath: nameOrPath), directory.appendingPathComponent(nameOrPath)]
+        let inFolder = [nameOrPath, nameOrPath + ".gguf"].map(directory.appendingPathComponent)
+        for candidate in [URL(fileURLWithPath: nameOrPath)] + inFolder
         where FileManager.default.fileExists(atPath: candidate.path) {
             return candidate
         }

@@ -61,10 +61,19 @@ public enum BLAS {
     }
 
     /// A linear layer, `y[rows, out] = x[rows, in] · wᵀ` with `w` `[out, in]` as PyTorch stores it.
+    /// One row (decoding) goes through `Kernels.matrixVector` on all threads, several through sgemm.
     public static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inFeatures: Int,
         weight: UnsafePointer<Float>, outFeatures: Int, into y: UnsafeMutablePointer<Float>
     ) {
+        if rows == 1 {
+            parallelFor((outFeatures + 3) / 4, minimumChunk: 64) { quads in
+                let first = quads.lowerBound * 4, end = min(outFeatures, quads.upperBound * 4)
+                Kernels.matrixVector(weight + first * inFeatures, rows: end - first, cols: inFeatures,
+                                     lda: inFeatures, x: x, into: y + first)
+            }
+            return
+        }
         gemm(transposeB: true, m: rows, n: outFeatures, k: inFeatures,
              a: x, lda: inFeatures, b: weight, ldb: inFeatures, c: y, ldc: outFeatures)
     }

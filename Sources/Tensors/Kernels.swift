@@ -76,6 +76,82 @@ public enum Kernels {
         }
     }
 
+    /// y = alpha · a · x        a: [rows, cols] with rows `lda` floats apart; x: [cols]; y: [rows]
+    /// Decoding's matrix-vector products. OpenBLAS's generic x86 sgemv reaches a fraction of memory
+    /// bandwidth; this streams four rows at a time against one pass over x. Single-threaded.
+    public static func matrixVector(
+        _ a: UnsafePointer<Float>, rows: Int, cols: Int, lda: Int, alpha: Float = 1,
+        x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+    ) {
+        var row = 0
+        while row + 4 <= rows {
+            let r0 = a + row * lda, r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda
+            var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+            var c = 0
+            while c + 8 <= cols {
+                let v = load8(x + c)
+                s0 += load8(r0 + c) * v
+                s1 += load8(r1 + c) * v
+                s2 += load8(r2 + c) * v
+                s3 += load8(r3 + c) * v
+                c += 8
+            }
+            var t0 = s0.sum(), t1 = s1.sum(), t2 = s2.sum(), t3 = s3.sum()
+            while c < cols {
+                t0 += r0[c] * x[c]
+                t1 += r1[c] * x[c]
+                t2 += r2[c] * x[c]
+                t3 += r3[c] * x[c]
+                c += 1
+            }
+            y[row] = alpha * t0
+            y[row + 1] = alpha * t1
+            y[row + 2] = alpha * t2
+            y[row + 3] = alpha * t3
+            row += 4
+        }
+        while row < rows {
+            y[row] = alpha * dot(a + row * lda, x, count: cols)
+            row += 1
+        }
+    }
+
+    /// y = aᵀ · x = Σ_r x[r] · a[r, :]        a: [rows, cols] with rows `lda` floats apart; x: [rows]; y: [cols]
+    public static func transposedMatrixVector(
+        _ a: UnsafePointer<Float>, rows: Int, cols: Int, lda: Int,
+        x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+    ) {
+        y.update(repeating: 0, count: cols)
+        for r in 0..<rows {
+            let row = a + r * lda, weight = x[r]
+            var c = 0
+            while c + 8 <= cols {
+                store8(load8(y + c) + load8(row + c) * weight, y + c)
+                c += 8
+            }
+            while c < cols {
+                y[c] += row[c] * weight
+                c += 1
+            }
+        }
+    }
+
+    /// Σ a[i]·b[i]
+    @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var sum8 = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= count {
+            sum8 += load8(a + i) * load8(b + i)
+            i += 8
+        }
+        var sum = sum8.sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+
     /// y += x        x, y: [count]
     public static func add(_ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
@@ -234,6 +310,28 @@ public enum ReferenceKernels {
         for i in 0..<count { y[i] += x[i] }
     }
 
+    public static func matrixVector(
+        _ a: UnsafePointer<Float>, rows: Int, cols: Int, lda: Int, alpha: Float = 1,
+        x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+    ) {
+        for row in 0..<rows {
+            var sum: Float = 0
+            for c in 0..<cols { sum += a[row * lda + c] * x[c] }
+            y[row] = alpha * sum
+        }
+    }
+
+    public static func transposedMatrixVector(
+        _ a: UnsafePointer<Float>, rows: Int, cols: Int, lda: Int,
+        x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
+    ) {
+        for c in 0..<cols {
+            var sum: Float = 0
+            for r in 0..<rows { sum += a[r * lda + c] * x[r] }
+            y[c] = sum
+        }
+    }
+
     public static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
         guard count > 0 else { return }
         var maximum = -Float.infinity
@@ -287,9 +385,12 @@ public enum ReferenceKernels {
 
 /// e^x to about 2 ulp (Cephes' expf: x = n·ln2 + r, a degree-6 polynomial in r, then 2^n by exponent bits).
 /// Below −87.3 it returns 0, so −inf gives exactly 0; above 88.37 it saturates at e^88.37.
+/// Rounding and the float→int step use the 1.5·2²³ trick: SSE2 has neither floor nor a fast SIMD conversion.
 @inline(__always) func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let clamped = pointwiseMin(x, SIMD8(repeating: 88.37626))
-    let n = (clamped * 1.442695041 + 0.5).rounded(.down)
+    let magic: Float = 12_582_912 // 1.5·2²³: adding it rounds to an integer, held in the low mantissa bits
+    let clamped = pointwiseMax(pointwiseMin(x, SIMD8(repeating: 88.37626)), SIMD8(repeating: -87.33654))
+    let shifted = clamped * 1.442695041 + magic
+    let n = shifted - magic
     var r = clamped - n * 0.693359375
     r = r + n * 2.12194440e-4
     var p = SIMD8<Float>(repeating: 1.9875691500e-4)
@@ -299,8 +400,8 @@ public enum ReferenceKernels {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     p = p * (r * r) + r + 1
-    let exponent = (SIMD8<Int32>(pointwiseMax(n, SIMD8(repeating: -126)), rounding: .towardZero) &+ 127) &<< 23
-    let twoToN = unsafeBitCast(exponent, to: SIMD8<Float>.self)
+    // The low bits of `shifted` hold n (in −126…127); n + 127 shifted into the exponent field is 2^n.
+    let twoToN = unsafeBitCast((unsafeBitCast(shifted, to: SIMD8<Int32>.self) &+ 127) &<< 23, to: SIMD8<Float>.self)
     return (p * twoToN).replacing(with: 0, where: x .< -87.33654)
 }
 

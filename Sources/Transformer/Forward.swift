@@ -47,8 +47,9 @@ struct ForwardPass {
     let positions: Range<Int>
     /// cos and sin of the new positions' RoPE angles, [T, d_head/2] each.
     let rotary: RotaryTable
-    /// Whether any layer's scores or pattern is observed: then all heads' scores are kept at once.
-    let keepsAllScores: Bool
+    /// Whether each head has its own scores buffer: when some layer's scores or pattern is observed
+    /// (the hooks show all heads at once) and when decoding one token (heads then run in parallel).
+    let scoresPerHead: Bool
 
     init(model: LanguageModel, tokens: [Int32], cache: KVCache, hooks: HookPlan, activations: Activations) {
         c = model.config
@@ -60,9 +61,10 @@ struct ForwardPass {
         count = tokens.count
         positions = cache.count ..< cache.count + tokens.count
         rotary = RotaryTable(positions: positions, dim: c.headDim, base: c.ropeBase)
-        keepsAllScores = (0..<c.layerCount).contains { hooks.wants(.block($0, .attnScores)) || hooks.wants(.block($0, .pattern)) }
+        scoresPerHead = tokens.count == 1
+            || (0..<c.layerCount).contains { hooks.wants(.block($0, .attnScores)) || hooks.wants(.block($0, .pattern)) }
         cache.reserve(positions.upperBound)
-        a.reserve(config: c, tokens: count, positions: positions.upperBound, scoreHeads: keepsAllScores ? c.headCount : 1)
+        a.reserve(config: c, tokens: count, positions: positions.upperBound, scoreHeads: scoresPerHead ? c.headCount : 1)
     }
 
     func run(logitRows: LogitRows) -> Tensor {
@@ -160,16 +162,27 @@ struct ForwardPass {
         let total = positions.upperBound
         let scoresHook = HookPoint.block(l, .attnScores), patternHook = HookPoint.block(l, .pattern)
         func scores(_ h: Int) -> UnsafeMutablePointer<Float> {
-            a.scores.pointer + (keepsAllScores ? h * count * total : 0)
+            a.scores.pointer + (scoresPerHead ? h * count * total : 0)
         }
         func computeScores(_ h: Int) {
-            BLAS.gemm(transposeB: true, m: count, n: total, k: headDim, alpha: c.attentionScale,
-                      a: q + h * headDim, lda: c.qDim, b: keys + (h / c.groupSize) * headDim, ldb: c.kvDim,
-                      c: scores(h), ldc: total)
+            let queries = q + h * headDim, keysOfGroup = keys + (h / c.groupSize) * headDim
+            if count == 1 {
+                Kernels.matrixVector(keysOfGroup, rows: total, cols: headDim, lda: c.kvDim, alpha: c.attentionScale,
+                                     x: queries, into: scores(h))
+            } else {
+                BLAS.gemm(transposeB: true, m: count, n: total, k: headDim, alpha: c.attentionScale,
+                          a: queries, lda: c.qDim, b: keysOfGroup, ldb: c.kvDim, c: scores(h), ldc: total)
+            }
         }
         func computeZ(_ h: Int) {
-            BLAS.gemm(m: count, n: headDim, k: total, a: scores(h), lda: total,
-                      b: values + (h / c.groupSize) * headDim, ldb: c.kvDim, c: z + h * headDim, ldc: c.qDim)
+            let valuesOfGroup = values + (h / c.groupSize) * headDim
+            if count == 1 {
+                Kernels.transposedMatrixVector(valuesOfGroup, rows: total, cols: headDim, lda: c.kvDim,
+                                               x: scores(h), into: z + h * headDim)
+            } else {
+                BLAS.gemm(m: count, n: headDim, k: total, a: scores(h), lda: total,
+                          b: valuesOfGroup, ldb: c.kvDim, c: z + h * headDim, ldc: c.qDim)
+            }
         }
         if hooks.wants(scoresHook) || hooks.wants(patternHook) {
             for h in 0..<c.headCount { computeScores(h) }
@@ -177,15 +190,32 @@ struct ForwardPass {
                 maskFuture(a.scores.pointer, heads: c.headCount, total: total)
                 observe(scoresHook, [c.headCount, count, total], a.scores.pointer)
                 // Softmax over whole rows: the masked entries are -inf unless the observer unmasked them.
+                // A row's trailing -inf entries get 0 without going through exp.
                 parallelFor(c.headCount * count, minimumChunk: 16) { rows in
-                    for row in rows { Kernels.softmax(a.scores.pointer + row * total, count: total) }
+                    for row in rows {
+                        let pointer = a.scores.pointer + row * total
+                        var finite = total
+                        while finite > 0 && pointer[finite - 1] == -.infinity { finite -= 1 }
+                        Kernels.softmax(pointer, count: finite)
+                        (pointer + finite).update(repeating: 0, count: total - finite)
+                    }
                 }
             } else {
                 causalSoftmax(a.scores.pointer, heads: c.headCount, total: total)
             }
             observe(patternHook, [c.headCount, count, total], a.scores.pointer)
             for h in 0..<c.headCount { computeZ(h) }
+        } else if scoresPerHead {
+            // Decoding: heads are small and independent, so they run in parallel.
+            parallelFor(c.headCount, minimumChunk: total < 256 ? c.headCount : 1) { heads in
+                for h in heads {
+                    computeScores(h)
+                    causalSoftmax(scores(h), heads: 1, total: total)
+                    computeZ(h)
+                }
+            }
         } else {
+            // Prefill: one head at a time through one scores buffer, each gemm on all threads.
             for h in 0..<c.headCount {
                 computeScores(h)
                 causalSoftmax(scores(h), heads: 1, total: total)

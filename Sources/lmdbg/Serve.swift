@@ -1,7 +1,7 @@
 import ArgumentParser
+import DAPServer
 import Foundation
 import LMDebugServer
-import ModelFiles
 import Tensors
 
 /// `lmdbg serve` (the default): the JSON-RPC debugging protocol on stdin/stdout.
@@ -17,13 +17,20 @@ struct Serve: ParsableCommand {
     @Option(help: "Threads the engine computes on.")
     var threads = 2
 
+    @Flag(help: "Speak the Debug Adapter Protocol instead (for VS Code, nvim-dap and other DAP clients).")
+    var dap = false
+
     func validate() throws {
         guard memoryBudget > 0 else { throw ValidationError("--memory-budget must be positive") }
     }
 
     func run() throws {
         Threads.count = threads
-        let options = ServerOptions(modelDirectory: ModelCatalog().directory, memoryBudget: memoryBudget << 20)
+        if dap {
+            throw ExitCode(runDAPServer(input: STDIN_FILENO, output: STDOUT_FILENO,
+                                        options: DAPOptions(memoryBudget: memoryBudget << 20)))
+        }
+        let options = ServerOptions(memoryBudget: memoryBudget << 20)
         throw ExitCode(runServer(input: STDIN_FILENO, output: STDOUT_FILENO, options: options))
     }
 }

@@ -17,7 +17,7 @@ private func render(_ node: Node) -> String {
             switch entry {
             case .index(let node): return render(node)
             case .ellipsis: return "..."
-            case .slice(let start, let stop, let step, _):
+            case .slice(let start, let stop, let step):
                 return [start, stop, step].map { $0.map(render) ?? "_" }.joined(separator: ":")
             }
         }

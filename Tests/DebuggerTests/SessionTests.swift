@@ -324,4 +324,20 @@ struct SessionTests {
         let summary = try #require(log.termination())
         #expect(summary.runID == second && summary.ending == .superseded)
     }
+
+    @Test func recordPatternsMakeHooksAvailableAtLaterStops() throws {
+        let (session, log) = makeSession()
+        session.recordPatterns = [HookPattern("blocks.*.hook_attn_out")]
+        session.setBreakpoints([BreakpointSpec(hook: "blocks.1.hook_resid_post")])
+        try session.launch(LaunchConfiguration(prompt: "ab"))
+        #expect(log.nextStop()?.hook == .block(1, .residPost))
+        #expect(throws: DebugError.self, "mlp_out is not recorded") { try session.readTensor(hook: "blocks.1.hook_mlp_out") }
+        let attention = try session.readTensor(hook: "blocks.1.hook_attn_out")
+        #expect(try session.readTensor(hook: "blocks.0.hook_attn_out").shape == [2, 4])
+        let scopes = try session.scopes(frameID: 1)
+        let names = try session.variables(reference: scopes[2].variablesReference).variables.map(\.name)
+        #expect(names == ["blocks.1.hook_attn_out"])
+        #expect(try session.evaluate("attn_out").summary?.norm == TensorSummary(attention).norm)
+        session.terminate()
+    }
 }

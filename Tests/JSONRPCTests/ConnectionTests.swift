@@ -184,6 +184,26 @@ private func writeString(_ text: String, to descriptor: Int32) {
         _ = Glibc.close(fromServer.read)
     }
 
+    @Test func closingFromTheHandlerStopsDelivery() async throws {
+        let toServer = makePipe()
+        let server = try Connection(input: toServer.read, output: makePipe().write)
+        let (stream, continuation) = AsyncStream.makeStream(of: ConnectionEvent.self)
+        server.start { event in
+            continuation.yield(event)
+            if case .message = event { server.close() }
+            if case .inputEnded = event { continuation.finish() }
+        }
+        let body = Array(#"{"jsonrpc":"2.0","method":"a"}"#.utf8)
+        writeString(String(decoding: MessageFramer.frame(body: body) + MessageFramer.frame(body: body), as: UTF8.self), to: toServer.write)
+        var events = stream.makeAsyncIterator()
+        guard case .message? = await events.next(), case .inputEnded(nil)? = await events.next() else {
+            Issue.record("expected one message, then the end")
+            return
+        }
+        if let extra = await events.next() { Issue.record("event after the end: \(extra)") }
+        _ = Glibc.close(toServer.write)
+    }
+
     @Test func endOfInputInsideAMessage() async throws {
         let toServer = makePipe()
         let server = try Connection(input: toServer.read, output: makePipe().write)

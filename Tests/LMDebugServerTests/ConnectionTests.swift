@@ -9,7 +9,7 @@ struct ConnectionTests {
         let (serverSide, clientSide) = try Connection.pair()
         let exitCode = ExitCodeBox()
         let thread = Thread {
-            exitCode.set(runServer(connection: serverSide, options: ServerOptions(modelDirectory: ServerOptions.defaultModelDirectory)))
+            exitCode.set(runServer(connection: serverSide, options: ServerOptions()))
         }
         thread.start()
         let client = JSONRPCClient(connection: clientSide)

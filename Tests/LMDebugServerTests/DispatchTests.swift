@@ -1,6 +1,8 @@
+import ModelFiles
 import Foundation
 import JSONRPC
 import LMDebugProtocol
+import ProtocolSchema
 import Testing
 @testable import LMDebugServer
 
@@ -39,6 +41,10 @@ struct DispatchTests {
         #expect(client.request("model/tokenize", ["text": "hi"]).code == -32600)
         client.notify("exit")
         #expect(client.endpoint.waitForExit() == 0)
+        #expect(try client.schemaProblems() == [])
+        let description = try ProtocolDescription(contentsOf: try #require(ProtocolDescription.schemaURL()))
+        #expect(!description.checkServerMessage(["jsonrpc": "2.0", "method": "debug/stopped", "params": [:]]) { _ in nil }.isEmpty,
+                "the schema check does check")
     }
 
     @Test func exitWithoutShutdownIsOne() {
@@ -46,5 +52,23 @@ struct DispatchTests {
         _ = client.request("initialize", [:])
         client.notify("exit")
         #expect(client.endpoint.waitForExit() == 1)
+    }
+
+    @Test func cancelledRequestsAnswerRequestCancelled() {
+        let client = EndpointClient()
+        _ = client.request("initialize", [:])
+        let path = JSONValue.string(try! ModelCatalog().resolve("smollm2").path)
+        // A load that is cancelled while it runs answers -32800 and loads nothing.
+        client.endpoint.receive(.request(id: .integer(100), method: "model/load", params: ["path": path]))
+        client.notify("$/cancelRequest", ["id": 100])
+        #expect(client.wait(for: .integer(100)).code == -32800)
+        #expect(client.request("model/tokenize", ["text": "hi"]).code == -32001)
+        // A request cancelled while it waits behind a long one answers -32800; the long one goes on.
+        client.endpoint.receive(.request(id: .integer(101), method: "model/load", params: ["path": path]))
+        client.endpoint.receive(.request(id: .integer(102), method: "model/tokenize", params: ["text": "hi"]))
+        client.notify("$/cancelRequest", ["id": 102])
+        #expect(client.wait(for: .integer(102)).code == -32800)
+        #expect(client.wait(for: .integer(101)).value?["config"]?["nLayers"] == 30)
+        #expect(client.request("model/tokenize", ["text": "hi"]).value?["tokens"] != nil)
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import JSONRPC
+import ProtocolSchema
+import Testing
 @testable import LMDebugServer
 
 /// Talks to an `Endpoint` in process, without framing: sends messages and waits for its answers.
@@ -11,6 +13,8 @@ final class EndpointClient: @unchecked Sendable {
     /// Every message the endpoint sent, in order.
     private(set) var sent: [JSONRPCMessage] = []
     private var nextID: Int64 = 1
+    /// The method of each request sent, by id.
+    private var methods: [RequestID: String] = [:]
     var endpoint: Endpoint!
 
     init(options: ServerOptions = ServerOptions()) {
@@ -32,6 +36,7 @@ final class EndpointClient: @unchecked Sendable {
     func request(_ method: String, _ params: JSONValue? = nil, timeout: TimeInterval = 60) -> Result<JSONValue, JSONRPCError> {
         let id = condition.withLock { () -> RequestID in
             defer { nextID += 1 }
+            methods[.integer(nextID)] = method
             return .integer(nextID)
         }
         endpoint.receive(.request(id: id, method: method, params: params))
@@ -51,6 +56,15 @@ final class EndpointClient: @unchecked Sendable {
             case .errorResponse(_, let error): return .failure(error)
             default: fatalError("not an answer")
             }
+        }
+    }
+
+    /// The schema's complaints about every message the endpoint sent so far.
+    func schemaProblems() throws -> [String] {
+        let description = try ProtocolDescription(contentsOf: try #require(ProtocolDescription.schemaURL()))
+        let (messages, methods) = condition.withLock { (sent, self.methods) }
+        return messages.flatMap { message in
+            description.checkServerMessage(message.jsonValue) { id in RequestID(id).flatMap { methods[$0] } }
         }
     }
 

@@ -1,3 +1,4 @@
+import ModelFiles
 import Foundation
 import JSONRPC
 import LMDebugProtocol
@@ -8,7 +9,7 @@ import Transformer
 
 /// A whole debugging session with SmolLM2-135M through the protocol, checked against independent forwards.
 struct SessionOverProtocolTests {
-    static let modelURL = ServerOptions.defaultModelDirectory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+    static let modelURL = try! ModelCatalog().resolve("smollm2")
     let prompt = "The capital of France is"
 
     func decode(_ value: JSONValue?) throws -> Tensor {
@@ -113,6 +114,7 @@ struct SessionOverProtocolTests {
         #expect(client.request("shutdown").value == .null)
         client.notify("exit")
         #expect(client.endpoint.waitForExit() == 0)
+        #expect(try client.schemaProblems() == [], "every message the server sent follows the schema")
     }
 }
 

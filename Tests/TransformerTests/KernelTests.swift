@@ -65,9 +65,10 @@ struct BLASTests {
         }
     }
 
-    @Test(arguments: [1, 2, 9])
-    func linearMatchesReference(rows: Int) {
-        let inFeatures = 70, outFeatures = 33
+    /// One row takes `Kernels.matrixVector` (split over threads when long enough), more take sgemm.
+    @Test(arguments: [(1, 33), (1, 1001), (2, 33), (9, 258)])
+    func linearMatchesReference(rows: Int, outFeatures: Int) {
+        let inFeatures = 70
         let x = randomFloats(rows * inFeatures, seed: 7), w = randomFloats(outFeatures * inFeatures, seed: 8)
         var fast = [Float](repeating: 0, count: rows * outFeatures), slow = fast
         fast.withUnsafeMutableBufferPointer { y in
@@ -178,5 +179,24 @@ struct KernelTests {
             #expect(abs(Double(table.cos[i]) - cos(angle)) < 1e-6)
             #expect(abs(Double(table.sin[i]) - sin(angle)) < 1e-6)
         }
+    }
+}
+
+struct MatrixVectorTests {
+    @Test(arguments: [(1, 1), (3, 13), (4, 8), (37, 70), (301, 576)])
+    func matchesReference(rows: Int, cols: Int) {
+        let lda = cols + 5
+        let a = randomFloats(rows * lda, seed: 20)
+        let x = randomFloats(cols, seed: 21)
+        var fast = [Float](repeating: .nan, count: rows), slow = fast
+        Kernels.matrixVector(a, rows: rows, cols: cols, lda: lda, alpha: 0.5, x: x, into: &fast)
+        ReferenceKernels.matrixVector(a, rows: rows, cols: cols, lda: lda, alpha: 0.5, x: x, into: &slow)
+        #expect(relativeError(fast, slow) < 1e-5)
+
+        let p = randomFloats(rows, seed: 22)
+        var fastT = [Float](repeating: .nan, count: cols), slowT = fastT
+        Kernels.transposedMatrixVector(a, rows: rows, cols: cols, lda: lda, x: p, into: &fastT)
+        ReferenceKernels.transposedMatrixVector(a, rows: rows, cols: cols, lda: lda, x: p, into: &slowT)
+        #expect(relativeError(fastT, slowT) < 1e-5)
     }
 }

@@ -218,7 +218,7 @@ final class Evaluator {
                 if i < 0 { i += size }
                 offset += i * strides[axis]
                 axis += 1
-            case .slice(let startNode, let stopNode, let stepNode, _):
+            case .slice(let startNode, let stopNode, let stepNode):
                 let step = try stepNode.map { (node) throws(LocatedError) in
                     try integer(try evaluate(node), what: "slice step", at: node.position)
                 } ?? 1

@@ -231,7 +231,7 @@ struct Parser {
         let position = current.position
         if current.kind == .symbol(.ellipsis) {
             advance()
-            return .ellipsis(position: position)
+            return .ellipsis
         }
         let start = try optionalSliceBound()
         guard current.kind == .symbol(.colon) else {
@@ -245,7 +245,7 @@ struct Parser {
             advance()
             step = try optionalSliceBound()
         }
-        return .slice(start: start, stop: stop, step: step, position: position)
+        return .slice(start: start, stop: stop, step: step)
     }
 
     private mutating func optionalSliceBound() throws(LocatedError) -> Node? {

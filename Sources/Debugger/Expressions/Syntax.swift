@@ -73,13 +73,13 @@ struct Argument: Sendable {
 /// One entry of `x[...]`.
 enum Subscript: Sendable {
     case index(Node)
-    case slice(start: Node?, stop: Node?, step: Node?, position: Int)
-    case ellipsis(position: Int)
+    case slice(start: Node?, stop: Node?, step: Node?)
+    case ellipsis
 
     var nodes: [Node] {
         switch self {
         case .index(let node): [node]
-        case .slice(let start, let stop, let step, _): [start, stop, step].compactMap { $0 }
+        case .slice(let start, let stop, let step): [start, stop, step].compactMap { $0 }
         case .ellipsis: []
         }
     }
