@@ -202,9 +202,10 @@ def direct_logit_attribution(model, tok, out):
     w_u = unembedding(model)
     target, baseline = single_token(tok, s["target"]), single_token(tok, s["baseline"])
     position = len(ids) - 1
+    logits = acts["logits"][position]
     for key, direction, logit in [
-        ("dla.difference", w_u[target] - w_u[baseline], acts["logits"][position, target] - acts["logits"][position, baseline]),
-        ("dla.single", w_u[target], acts["logits"][position, target]),
+        ("dla.difference", w_u[target] - w_u[baseline], logits[target] - logits[baseline]),
+        ("dla.single", w_u[target], logits[target]),
     ]:
         embed, heads, mlps, scale = attribution(model, acts, position, direction)
         total = embed + heads.sum() + mlps.sum()
