@@ -118,11 +118,12 @@ extension LanguageModel {
             ?? Array(0..<count)
         guard !positions.isEmpty else { throw AnalysisError(field: "positions", "is empty") }
 
-        // The two runs: the patched one keeps its cache and every resid_pre, the source its site activations.
+        // The two runs: the patched one keeps its cache, every resid_pre and its site activations, the source
+        // its site activations.
         let layers = 0..<config.layerCount
         let baseTokens = spec.direction == .denoise ? spec.corrupted : spec.clean
         let sourceTokens = spec.direction == .denoise ? spec.clean : spec.corrupted
-        let base = HookCapture(layers.map { HookPoint.block($0, .residPre) })
+        let base = HookCapture(layers.flatMap { [HookPoint.block($0, .residPre), spec.site.hook($0)] })
         let source = HookCapture(layers.map(spec.site.hook))
         let baseCache = makeCache(capacity: count)
         let baseLogits = try forward(baseTokens, cache: baseCache, observer: base, logits: .last)
@@ -137,27 +138,31 @@ extension LanguageModel {
             : columns.indices.reversed().flatMap { column in layers.map { (layer: $0, column: column) } }
         var values = [[Float?]](repeating: [Float?](repeating: nil, count: columns.count), count: layers.count)
         let cache = baseCache.copy()
+        let baseMetric = metric(baseLogits)
         var completed = 0
         for cell in cells {
             if isCancelled() { break }
             let first = spec.site == .headZ ? positions[0] : columns[cell.column]
-            var residual = Self.rows(base[.block(cell.layer, .residPre)], Array(first..<count))
             let hook = spec.site.hook(cell.layer)
-            var writer: RowWriter?
-            switch spec.site {
-            case .residPre:
-                let d = config.modelDim
-                residual.data.replaceSubrange(0..<d, with: source[hook].data[first * d ..< (first + 1) * d])
-            case .attnOut, .mlpOut:
-                writer = RowWriter(hook: hook, width: config.modelDim, source: source[hook], positions: [first], columns: nil)
+            let writer = switch spec.site {
+            case .residPre, .attnOut, .mlpOut:
+                RowWriter(hook: hook, width: config.modelDim, source: source[hook], positions: [first], columns: nil)
             case .headZ:
-                let head = columns[cell.column]
-                writer = RowWriter(hook: hook, width: config.qDim, source: source[hook], positions: positions,
-                                   columns: head * config.headDim ..< (head + 1) * config.headDim)
+                RowWriter(hook: hook, width: config.qDim, source: source[hook], positions: positions,
+                          columns: columns[cell.column] * config.headDim ..< (columns[cell.column] + 1) * config.headDim)
             }
-            cache.truncate(to: first)
-            let logits = forward(resumingAt: cell.layer, residual: residual, cache: cache, observer: writer, logits: .last)
-            values[cell.layer][cell.column] = metric(logits)
+            if writer.changesNothing(in: base[hook]) {
+                // The source holds what the patched run has there already (e.g. before the prompts' first
+                // difference): the cell is the patched run itself.
+                values[cell.layer][cell.column] = baseMetric
+            } else {
+                var residual = Self.rows(base[.block(cell.layer, .residPre)], Array(first..<count))
+                if spec.site == .residPre { writer.write(into: &residual.data, firstPosition: first) }
+                cache.truncate(to: first)
+                let logits = forward(resumingAt: cell.layer, residual: residual, cache: cache,
+                                     observer: spec.site == .residPre ? nil : writer, logits: .last)
+                values[cell.layer][cell.column] = metric(logits)
+            }
             completed += 1
             progress(Double(completed) / Double(cells.count))
         }
@@ -190,6 +195,21 @@ private final class RowWriter: HookObserver {
         for position in positions where activation.positions.contains(position) {
             let row = (position - activation.positions.lowerBound) * width
             for column in columns { activation.data[row + column] = source.data[position * width + column] }
+        }
+    }
+
+    /// Writes into rows of `data` that start at `firstPosition`.
+    func write(into data: inout [Float], firstPosition: Int) {
+        for position in positions {
+            let row = (position - firstPosition) * width
+            for column in columns { data[row + column] = source.data[position * width + column] }
+        }
+    }
+
+    /// Whether the patch would write exactly what `target` (a whole run's activation) holds already.
+    func changesNothing(in target: Tensor) -> Bool {
+        positions.allSatisfy { position in
+            columns.allSatisfy { target.data[position * width + $0] == source.data[position * width + $0] }
         }
     }
 }
