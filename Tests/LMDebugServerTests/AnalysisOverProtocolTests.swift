@@ -1,13 +1,14 @@
 import Foundation
 import JSONRPC
 import LMDebugProtocol
+import ModelFiles
 import Testing
 @testable import LMDebugServer
 
 /// The analysis requests through the endpoint on SmolLM2-135M: shapes, progress, cancellation with partial
 /// results, patches made by steering and SAE features; the numbers themselves are tested in AnalysesTests.
 @Suite(.serialized) struct AnalysisOverProtocolTests {
-    static let modelURL = ServerOptions.defaultModelDirectory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+    static let modelURL = try! ModelCatalog().resolve("smollm2")
     static let saeDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/sae/smollm2-resid8-relu512")
     static let clean = "When John and Mary went home, John gave a drink to"
@@ -46,6 +47,7 @@ import Testing
         #expect(client.request("analysis/logitLens", ["expression": "x[-1]"]).code == -32003)
         #expect(client.request("analysis/logitLens", ["prompt": "a", "expression": "x[-1]"]).code == -32602)
         #expect(client.request("analysis/logitLens", ["prompt": "a b", "positions": [7]]).code == -32602)
+        #expect(try client.schemaProblems() == [])
     }
 
     @Test func aSweepReportsProgressAndACancelledOneAnswersWhatItHas() throws {
@@ -55,7 +57,7 @@ import Testing
             ["clean": .string(Self.clean), "corrupted": .string(Self.corrupted), "site": "mlpOut", "metric": metric,
              "workDoneToken": .string(token)]
         }
-        let full = try #require(client.request("analysis/patchSweep", params("sweep")).value)
+        let full = try #require(client.request("analysis/patchSweep", params("sweep"), timeout: 900).value)
         #expect(full["cancelled"] == false && full["completed"] == 360 && full["total"] == 360)
         #expect(full["values"]?.array?.count == 30 && full["values"]?[0]?.array?.count == 12 && full["columnAxis"] == "position")
         #expect(client.next("$/progress")?["value"]?["kind"] == "begin")
@@ -64,7 +66,7 @@ import Testing
         client.endpoint.receive(.request(id: .integer(500), method: "analysis/patchSweep", params: params("cancelled")))
         while let progress = client.next("$/progress"), !(progress["token"] == "cancelled" && progress["value"]?["kind"] == "report") {}
         client.notify("$/cancelRequest", ["id": 500])
-        let partial = try client.wait(for: .integer(500)).get()
+        let partial = try client.wait(for: .integer(500), timeout: 900).get()
         let completed = try #require(partial["completed"]?.int)
         #expect(partial["cancelled"] == true && completed < 360 && completed > 0)
         let values = try #require(partial["values"]?.array?.flatMap { $0.array ?? [] })
@@ -74,6 +76,7 @@ import Testing
                                                        "metric": ["kind": "klDivergence"]]).code == -32602)
         #expect(client.request("analysis/patchSweep", ["clean": "a b", "corrupted": "a c", "site": "residPre",
                                                        "metric": ["kind": "probability"]]).code == -32602)
+        #expect(try client.schemaProblems() == [])
     }
 
     @Test func steeringMakesPatchesThePatchListShows() throws {
@@ -91,6 +94,7 @@ import Testing
         #expect(none["patch"] == nil)
         #expect(client.request("steer/fromContrast", ["pairs": pairs, "layer": 2, "hook": "blocks.2.hook_resid_pre"]).code == -32602)
         #expect(client.request("steer/fromContrast", ["pairs": pairs, "hook": "blocks.2.attn.hook_pattern"]).code == -32602)
+        #expect(try client.schemaProblems() == [])
     }
 
     @Test func saeFeaturesAtAStopAndFeaturePatches() throws {
@@ -120,5 +124,6 @@ import Testing
                                                           "features": [512]]]]).code == -32602)
         #expect(client.request("patch/set", ["patches": [["hook": "blocks.8.hook_resid_pre", "op": "ablateFeatures"]]]).code == -32602)
         _ = client.request("shutdown")
+        #expect(try client.schemaProblems() == [])
     }
 }
