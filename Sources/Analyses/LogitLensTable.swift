@@ -42,6 +42,7 @@ extension LanguageModel {
     ) throws -> LogitLensTable {
         try validate(tokens, field: "tokens")
         let positions = try resolve(positions: positions, count: tokens.count)
+        guard !positions.isEmpty else { throw AnalysisError(field: "positions", "is empty") }
         try validate(k: k)
         let hooks = (0..<config.layerCount).flatMap { layer in sites.map { HookPoint.block(layer, $0.blockHook) } }
         let capture = HookCapture(hooks)

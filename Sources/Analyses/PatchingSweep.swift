@@ -91,15 +91,25 @@ public struct PatchingSweepResult: Equatable, Sendable {
 }
 
 extension LanguageModel {
-    /// Runs an activation-patching sweep, reusing work: the clean and the corrupted prompt each run once
-    /// (recording every layer's resid_pre of the patched run, its KV cache, and the patching source's
-    /// activations); a cell at layer L and first patched position p then resumes the patched run at L for
-    /// positions p… only, over its cached keys and values of the positions before p.
+    /// Runs an activation-patching sweep, reusing work. The clean and the corrupted prompt each run once,
+    /// recording the patched run's KV cache, its resid_pre of every layer and the site's activations of both.
+    /// A cell at layer L whose first patched position is p then recomputes only layers L… of positions p…,
+    /// over the recorded keys and values of the positions before p; a cell whose patch would write what is
+    /// there already (any position before the prompts' first difference) is the patched run, without a pass.
+    /// The cells of one layer run together, their rows stacked (`resumeLanes`), at most `lanesPerPass` at a time.
     ///
-    /// `progress` gets the fraction of cells done after each cell; `isCancelled` is asked before each cell,
+    /// `progress` gets the fraction of cells done after each pass; `isCancelled` is asked before each pass,
     /// and when it says yes the sweep returns the cells computed so far.
     public func patchingSweep(
         _ spec: PatchingSweepSpec, progress: (Double) -> Void = { _ in }, isCancelled: () -> Bool = { false }
+    ) throws -> PatchingSweepResult {
+        try patchingSweep(spec, stacked: resumesLanes, progress: progress, isCancelled: isCancelled)
+    }
+
+    /// The sweep, with the cells of a layer stacked into one pass (`stacked`) or each resumed on its own
+    /// through the engine's `forward(resumingAt:)` (any architecture).
+    func patchingSweep(
+        _ spec: PatchingSweepSpec, stacked: Bool, progress: (Double) -> Void, isCancelled: () -> Bool
     ) throws -> PatchingSweepResult {
         try validate(spec.clean, field: "clean")
         try validate(spec.corrupted, field: "corrupted")
@@ -118,8 +128,6 @@ extension LanguageModel {
             ?? Array(0..<count)
         guard !positions.isEmpty else { throw AnalysisError(field: "positions", "is empty") }
 
-        // The two runs: the patched one keeps its cache, every resid_pre and its site activations, the source
-        // its site activations.
         let layers = 0..<config.layerCount
         let baseTokens = spec.direction == .denoise ? spec.corrupted : spec.clean
         let sourceTokens = spec.direction == .denoise ? spec.clean : spec.corrupted
@@ -129,52 +137,81 @@ extension LanguageModel {
         let baseLogits = try forward(baseTokens, cache: baseCache, observer: base, logits: .last)
         let sourceLogits = try forward(sourceTokens, cache: makeCache(capacity: count), observer: source, logits: .last)
         let metric = SweepMetric(spec.metric, clean: spec.direction == .denoise ? sourceLogits : baseLogits)
+        let baseMetric = metric(baseLogits)
+        let keys = layers.map { baseCache.keys(layer: $0) }, values = layers.map { baseCache.values(layer: $0) }
 
         let columns = spec.site == .headZ ? Array(0..<config.headCount) : positions
-        // Positions descending: a cell overwrites the cache rows from its first patched position on, at its
-        // layer and after, and every later cell reads only rows before its own (earlier) first position.
-        let cells = spec.site == .headZ
-            ? layers.flatMap { layer in columns.indices.map { (layer: layer, column: $0) } }
-            : columns.indices.reversed().flatMap { column in layers.map { (layer: $0, column: column) } }
-        var values = [[Float?]](repeating: [Float?](repeating: nil, count: columns.count), count: layers.count)
-        let cache = baseCache.copy()
-        let baseMetric = metric(baseLogits)
-        var completed = 0
-        for cell in cells {
-            if isCancelled() { break }
-            let first = spec.site == .headZ ? positions[0] : columns[cell.column]
-            let hook = spec.site.hook(cell.layer)
-            let writer = switch spec.site {
-            case .residPre, .attnOut, .mlpOut:
-                RowWriter(hook: hook, width: config.modelDim, source: source[hook], positions: [first], columns: nil)
-            case .headZ:
-                RowWriter(hook: hook, width: config.qDim, source: source[hook], positions: positions,
-                          columns: columns[cell.column] * config.headDim ..< (columns[cell.column] + 1) * config.headDim)
+        /// The patch of one cell: the source's rows (or one head's columns of them) at the site.
+        func writer(layer: Int, column: Int) -> RowWriter {
+            let hook = spec.site.hook(layer)
+            guard spec.site == .headZ else {
+                return RowWriter(hook: hook, width: config.modelDim, source: source[hook], positions: [columns[column]], columns: nil)
             }
-            if writer.changesNothing(in: base[hook]) {
-                // The source holds what the patched run has there already (e.g. before the prompts' first
-                // difference): the cell is the patched run itself.
-                values[cell.layer][cell.column] = baseMetric
-            } else {
-                var residual = Self.rows(base[.block(cell.layer, .residPre)], Array(first..<count))
-                if spec.site == .residPre { writer.write(into: &residual.data, firstPosition: first) }
-                cache.truncate(to: first)
-                let logits = forward(resumingAt: cell.layer, residual: residual, cache: cache,
-                                     observer: spec.site == .residPre ? nil : writer, logits: .last)
-                values[cell.layer][cell.column] = metric(logits)
-            }
-            completed += 1
-            progress(Double(completed) / Double(cells.count))
+            let head = columns[column]
+            return RowWriter(hook: hook, width: config.qDim, source: source[hook], positions: positions,
+                             columns: head * config.headDim ..< (head + 1) * config.headDim)
         }
-        return PatchingSweepResult(site: spec.site, direction: spec.direction, columns: columns, values: values,
-                                   clean: metric(spec.direction == .denoise ? sourceLogits : baseLogits),
-                                   corrupted: metric(spec.direction == .denoise ? baseLogits : sourceLogits),
-                                   completed: completed, total: cells.count)
+        /// The resumed layer's residual, from the first patched position on, with a resid_pre patch written in.
+        func lane(layer: Int, column: Int) -> Lane {
+            let edit = writer(layer: layer, column: column), first = edit.positions[0]
+            var residual = Self.rows(base[.block(layer, .residPre)], Array(first..<count)).data
+            if spec.site == .residPre {
+                residual.withUnsafeMutableBufferPointer { edit.write(into: $0.baseAddress!, firstPosition: first) }
+            }
+            return Lane(first: first, residual: residual, edit: spec.site == .residPre ? nil : edit)
+        }
+
+        var grid = [[Float?]](repeating: [Float?](repeating: nil, count: columns.count), count: layers.count)
+        let total = layers.count * columns.count
+        var completed = 0
+        func result() -> PatchingSweepResult {
+            PatchingSweepResult(site: spec.site, direction: spec.direction, columns: columns, values: grid,
+                                clean: metric(spec.direction == .denoise ? sourceLogits : baseLogits),
+                                corrupted: metric(spec.direction == .denoise ? baseLogits : sourceLogits),
+                                completed: completed, total: total)
+        }
+        for layer in layers {
+            let changing = columns.indices.filter { column in
+                let edit = writer(layer: layer, column: column)
+                return !edit.changesNothing(in: base[edit.hook])
+            }
+            if changing.count < columns.count {
+                for column in columns.indices where !changing.contains(column) { grid[layer][column] = baseMetric }
+                completed += columns.count - changing.count
+                progress(Double(completed) / Double(total))
+            }
+            for batch in stride(from: 0, to: changing.count, by: stacked ? Self.lanesPerPass : 1) {
+                if isCancelled() { return result() }
+                let cells = Array(changing[batch ..< min(changing.count, batch + (stacked ? Self.lanesPerPass : 1))])
+                let lanes = cells.map { lane(layer: layer, column: $0) }
+                if stacked {
+                    let logits = resumeLanes(lanes, at: layer, count: count, keys: keys, values: values)
+                    let vocabulary = config.vocabularySize
+                    for (row, column) in cells.enumerated() {
+                        grid[layer][column] = metric(Tensor(shape: [1, vocabulary],
+                                                            data: Array(logits.data[row * vocabulary ..< (row + 1) * vocabulary])))
+                    }
+                } else {
+                    let cache = baseCache.copy()
+                    cache.truncate(to: lanes[0].first)
+                    let logits = forward(resumingAt: layer, residual: Tensor(shape: [count - lanes[0].first, config.modelDim],
+                                                                           data: lanes[0].residual),
+                                         cache: cache, observer: lanes[0].edit, logits: .last)
+                    grid[layer][cells[0]] = metric(logits)
+                }
+                completed += cells.count
+                progress(Double(completed) / Double(total))
+            }
+        }
+        return result()
     }
+
+    /// How many cells one stacked pass resumes at most.
+    static let lanesPerPass = 32
 }
 
 /// Writes a source run's rows (or a column range of them) over one hook's activation at some positions.
-private final class RowWriter: HookObserver {
+final class RowWriter: HookObserver {
     let hook: HookPoint
     let width: Int
     let source: Tensor
@@ -192,17 +229,14 @@ private final class RowWriter: HookObserver {
     func wants(_ hook: HookPoint) -> Bool { hook == self.hook }
 
     func observe(_ activation: ActivationView) {
-        for position in positions where activation.positions.contains(position) {
-            let row = (position - activation.positions.lowerBound) * width
-            for column in columns { activation.data[row + column] = source.data[position * width + column] }
-        }
+        write(into: activation.data.baseAddress!, firstPosition: activation.positions.lowerBound)
     }
 
-    /// Writes into rows of `data` that start at `firstPosition`.
-    func write(into data: inout [Float], firstPosition: Int) {
-        for position in positions {
+    /// Writes into rows of width `width` holding the positions from `firstPosition` on.
+    func write(into rows: UnsafeMutablePointer<Float>, firstPosition: Int) {
+        for position in positions where position >= firstPosition {
             let row = (position - firstPosition) * width
-            for column in columns { data[row + column] = source.data[position * width + column] }
+            for column in columns { rows[row + column] = source.data[position * width + column] }
         }
     }
 

@@ -22,18 +22,21 @@ struct PatchingSweepTests {
         }
 
         func sweep(_ site: PatchSite, _ metric: PatchMetric, direction: PatchDirection = .denoise,
-                   positions: [Int]? = nil) throws -> PatchingSweepResult {
+                   positions: [Int]? = nil, stacked: Bool = true) throws -> PatchingSweepResult {
             try model.patchingSweep(PatchingSweepSpec(clean: clean, corrupted: corrupted, site: site, metric: metric,
-                                                      direction: direction, positions: positions))
+                                                      direction: direction, positions: positions),
+                                    stacked: stacked, progress: { _ in }, isCancelled: { false })
         }
     }
 
     static let references: [(PatchSite, String)] = [(.residPre, "resid_pre"), (.attnOut, "attn_out"), (.mlpOut, "mlp_out"), (.headZ, "z")]
 
-    @Test(arguments: references)
-    func logitDifferenceGrid(_ site: PatchSite, _ name: String) throws {
+    /// Both ways of running the cells: stacked by layer, and one engine pass each.
+    @Test(arguments: references, [true, false])
+    func logitDifferenceGrid(_ reference: (PatchSite, String), stacked: Bool) throws {
+        let (site, name) = reference
         let setting = try Setting()
-        let result = try setting.sweep(site, .logitDifference(setting.answer, setting.wrong))
+        let result = try setting.sweep(site, .logitDifference(setting.answer, setting.wrong), stacked: stacked)
         // Reference: [metric (logit difference, probability, KL), layer, column].
         let reference = try References.tensor("sweep.\(name)")
         let layers = setting.model.config.layerCount, columns = reference.shape[2]
@@ -80,12 +83,23 @@ struct PatchingSweepTests {
         let result = try setting.model.patchingSweep(
             PatchingSweepSpec(clean: setting.clean, corrupted: setting.corrupted, site: .mlpOut,
                               metric: .logitDifference(setting.answer, setting.wrong)),
-            progress: { reported.append($0) }, isCancelled: { reported.count >= 7 })
-        #expect(result.completed == 7 && result.cancelled && result.total == setting.model.config.layerCount * setting.clean.count)
-        #expect(result.values.joined().compactMap { $0 }.count == 7)
-        #expect(reported == (1...7).map { Double($0) / Double(result.total) })
-        // The last position is swept first, layer by layer.
-        #expect((0..<7).allSatisfy { result.values[$0][setting.clean.count - 1] != nil })
+            progress: { reported.append($0) }, isCancelled: { reported.count >= 3 })
+        #expect(result.cancelled && result.total == setting.model.config.layerCount * setting.clean.count)
+        #expect(result.completed > 0 && result.values.joined().compactMap { $0 }.count == result.completed)
+        #expect(reported.count == 3 && reported.last == Double(result.completed) / Double(result.total))
+        #expect(reported == reported.sorted() && Set(reported).count == 3)
+    }
+
+    /// Noising, a head grid over some positions, and a probability metric: stacked and one-by-one agree.
+    @Test func stackedAndOneByOneAgree() throws {
+        let setting = try Setting()
+        for (site, positions) in [(PatchSite.headZ, [5, 7, 11]), (.attnOut, [1, 7, 9])] {
+            let stacked = try setting.sweep(site, .probability(setting.wrong), direction: .noise, positions: positions)
+            let single = try setting.sweep(site, .probability(setting.wrong), direction: .noise, positions: positions,
+                                           stacked: false)
+            #expect(maxDifference(stacked.values.joined().map { $0! }, single.values.joined().map { $0! }) < 1e-5)
+            #expect(stacked.clean == single.clean && stacked.corrupted == single.corrupted)
+        }
     }
 
     @Test func resumingWithAnUneditedResidualReproducesTheForward() throws {
