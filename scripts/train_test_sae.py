@@ -30,7 +30,7 @@ GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 LAYER = 8
 HOOK = f"blocks.{LAYER}.hook_resid_pre"
 D_SAE = 512
-L1 = 1.0
+L1 = 0.3
 FIXTURE = os.path.join(ROOT, "Tests", "Fixtures", "sae", "smollm2-resid8-relu512")
 GOLDEN = os.path.join(ROOT, "Tests", "Golden", "sae", "features.safetensors")
 TEST_PROMPT = "The Eiffel Tower is in Paris, and the Colosseum is in Rome. Both are very old."
@@ -94,7 +94,7 @@ def corpus(model, tok):
     texts = list(PARAGRAPHS)
     for opening in OPENINGS:
         ids = tok(opening, return_tensors="pt")["input_ids"]
-        out = model.generate(ids, max_new_tokens=300, do_sample=True, temperature=0.9, top_p=0.95)
+        out = model.generate(ids, max_new_tokens=300, min_new_tokens=300, do_sample=True, temperature=0.9, top_p=0.95)
         texts.append(tok.decode(out[0]))
     return texts
 
