@@ -149,7 +149,7 @@ def main():
     weights = train(activations)
 
     os.makedirs(FIXTURE, exist_ok=True)
-    half = {name: w.numpy().astype(np.float16) for name, w in weights.items()}
+    half = {name: np.ascontiguousarray(w.numpy().astype(np.float16)) for name, w in weights.items()}
     save_file(half, os.path.join(FIXTURE, "sae_weights.safetensors"))
     config = {"architecture": "standard", "d_in": activations.shape[1], "d_sae": D_SAE, "dtype": "float32",
               "device": "cpu", "apply_b_dec_to_input": True, "normalize_activations": "none",
