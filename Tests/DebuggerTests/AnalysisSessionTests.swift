@@ -148,7 +148,9 @@ import Transformer
         let table = try session.logitLensTable(prompt: nil, positions: nil, k: 3)
         #expect(table.tokens == session.model.tokenize("The capital of France is") && table.positions == [4])
         let atStop = try session.logitLens(expression: "x[-1]", k: 3)
-        #expect(atStop == [table.entries.first { $0.hook == .block(5, .residPost) }!.top])
+        let inTable = table.entries.first { $0.hook == .block(5, .residPost) }!.top
+        #expect(atStop.count == 1 && atStop[0].map(\.token) == inTable.map(\.token))
+        #expect(zip(atStop[0], inTable).allSatisfy { abs($0.logit - $1.logit) < 1e-4 })
         #expect(throws: DebugError.self) { try session.logitLens(expression: "x[-1, :3]", k: 3) }
         session.terminate()
     }

@@ -63,10 +63,10 @@ import Testing
         #expect(client.next("$/progress")?["value"]?["kind"] == "begin")
         #expect(client.next("$/progress")?["value"]?["kind"] == "report")
 
-        client.endpoint.receive(.request(id: .integer(500), method: "analysis/patchSweep", params: params("cancelled")))
+        let cancelled = client.send("analysis/patchSweep", params("cancelled"))
         while let progress = client.next("$/progress"), !(progress["token"] == "cancelled" && progress["value"]?["kind"] == "report") {}
-        client.notify("$/cancelRequest", ["id": 500])
-        let partial = try client.wait(for: .integer(500), timeout: 900).get()
+        client.notify("$/cancelRequest", ["id": cancelled.jsonValue])
+        let partial = try client.wait(for: cancelled, timeout: 900).get()
         let completed = try #require(partial["completed"]?.int)
         #expect(partial["cancelled"] == true && completed < 360 && completed > 0)
         let values = try #require(partial["values"]?.array?.flatMap { $0.array ?? [] })
@@ -84,7 +84,8 @@ import Testing
         let pairs: JSONValue = [["positive": "I love this", "negative": "I hate this"]]
         let added = try #require(client.request("steer/fromContrast", ["pairs": pairs, "layer": 8, "scale": 2]).value)
         #expect(added["hook"] == "blocks.8.hook_resid_pre" && added["direction"]?["shape"] == [576])
-        #expect(added["patch"]?["op"] == "add" && added["patch"]?["scale"] == 2)
+        let scale = try JSONValueDecoder().decode(Double.self, from: try #require(added["patch"]?["scale"]))
+        #expect(added["patch"]?["op"] == "add" && scale == 2)
         let ablated = try #require(client.request("steer/fromContrast", ["pairs": pairs, "hook": "blocks.3.hook_resid_post",
                                                                          "apply": "ablate"]).value)
         #expect(ablated["patch"]?["hook"] == "blocks.*.hook_resid_*" && ablated["patch"]?["hooks"] == 90)
