@@ -15,7 +15,7 @@ demo: build
 
 test: build
 	$(SWIFT) test
-	python3 scripts/run_specs.py --server $(BIN)/lmdbg
+	python3 scripts/run_specs.py --server $(BIN)/lmdbg Specs/*.jsonrpc Specs/model/*.jsonrpc
 	LMDBG_SERVER=$(BIN)/lmdbg python3 -m pytest -q -p no:cacheprovider Clients/python/tests
 	$(MAKE) test-vscode test-nvim
 
@@ -27,14 +27,17 @@ references:
 	HF_HUB_OFFLINE=1 python3 scripts/make_tokenizer_references.py
 	python3 scripts/make_dequant_references.py
 	python3 scripts/make_safetensors_reference.py
+	HF_HUB_OFFLINE=1 python3 scripts/make_analysis_references.py
+	HF_HUB_OFFLINE=1 python3 scripts/train_test_sae.py
 
 # Runs the engine against llama.cpp and HF transformers (where installed) and records the table.
 bench: build
 	$(BIN)/lmdbg bench --write docs/benchmarks.md
+	$(BIN)/lmdbg bench --sweep --write docs/benchmarks.md
 
 # Replays the protocol transcripts in Specs/ against the release binary (see Specs/README.md).
 specs: build
-	python3 scripts/run_specs.py --server $(BIN)/lmdbg
+	python3 scripts/run_specs.py --server $(BIN)/lmdbg Specs/*.jsonrpc Specs/model/*.jsonrpc
 
 # The editor clients against the release binary: the VS Code extension's library over `lmdbg --dap` (node's
 # built-in test runner) and the Neovim plugin over the JSON-RPC protocol (headless Neovim).
