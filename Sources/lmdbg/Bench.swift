@@ -38,7 +38,7 @@ struct Bench: ParsableCommand {
             let table = try SweepBenchmark(model: lm, modelPath: try model.resolvedPath(), threads: model.threads,
                                            repeats: repeats, runsPeer: peers.contains("transformers")).run()
             print(table)
-            if let write { try MarkdownSections.write(table, section: "sweep", to: write) }
+            if let write { try MarkdownSections.write(table, section: "sweep-\(model.threads)-threads", to: write) }
             return
         }
         let lengths = sizes.split(separator: ",").compactMap { Int($0) }

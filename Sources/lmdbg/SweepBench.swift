@@ -2,12 +2,25 @@ import Analyses
 import Foundation
 import Transformer
 
-/// `lmdbg bench --sweep`: a full resid_pre [layer × position] activation-patching sweep on a 12-token prompt
-/// pair, lmdbg's (which reuses work across cells) against the naive one-forward-per-cell loop in HF
+/// `lmdbg bench --sweep`: a full resid_pre [layer × position] activation-patching sweep on 12-token prompt
+/// pairs, lmdbg's (which reuses work across cells) against the naive one-forward-per-cell loop in HF
 /// transformers (scripts/bench_sweep_hf.py), side by side in one run, on the same token ids.
 struct SweepBenchmark {
-    static let clean = "When John and Mary went home, John gave a drink to"
-    static let corrupted = "When John and Mary went home, Mary gave a drink to"
+    /// A prompt pair: the clean prompt, the corrupted one, and what sets them apart.
+    struct Pair {
+        let clean: String
+        let corrupted: String
+        let difference: String
+    }
+
+    /// Both IOI-style, answer ' Mary' against ' John'. The first differs in one late token, so the cells
+    /// before it need no pass; the second swaps the names throughout, so nearly every cell needs one.
+    static let pairs = [
+        Pair(clean: "When John and Mary went home, John gave a drink to",
+             corrupted: "When John and Mary went home, Mary gave a drink to", difference: "position 7 only"),
+        Pair(clean: "When John and Mary went home, John gave a drink to",
+             corrupted: "When Mary and John went home, Mary gave a drink to", difference: "positions 1, 3 and 7"),
+    ]
 
     let model: LanguageModel
     let modelPath: String
@@ -16,40 +29,51 @@ struct SweepBenchmark {
     let runsPeer: Bool
 
     func run() throws -> String {
-        let clean = model.tokenizer.encode(Self.clean), corrupted = model.tokenizer.encode(Self.corrupted)
         let answer = model.tokenizer.encode(" Mary")[0], wrong = model.tokenizer.encode(" John")[0]
-        let spec = PatchingSweepSpec(clean: clean, corrupted: corrupted, site: .residPre, metric: .logitDifference(answer, wrong))
-        var best = Double.infinity
-        var grid: [[Float?]] = []
-        for run in 0...repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
-            grid = try model.patchingSweep(spec).values
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if run > 0 { best = min(best, seconds) }
+        var rows: [(pair: Pair, seconds: Double, grid: [[Float?]])] = []
+        for pair in Self.pairs {
+            let spec = PatchingSweepSpec(clean: model.tokenizer.encode(pair.clean), corrupted: model.tokenizer.encode(pair.corrupted),
+                                         site: .residPre, metric: .logitDifference(answer, wrong))
+            var best = Double.infinity
+            var grid: [[Float?]] = []
+            for run in 0...repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                grid = try model.patchingSweep(spec).values
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if run > 0 { best = min(best, seconds) }
+            }
+            writeStderr("lmdbg sweep (\(pair.difference)): \(String(format: "%.3f", best)) s\n")
+            rows.append((pair, best, grid))
         }
-        writeStderr("lmdbg sweep: \(String(format: "%.3f", best)) s\n")
-        let cells = grid.count * clean.count
+        let first = Self.pairs[0]
+        let tokens = model.tokenizer.encode(first.clean)
+        let cells = rows[0].grid.count * tokens.count
+        let peer = runsPeer
+            ? try runPeer(clean: tokens, corrupted: model.tokenizer.encode(first.corrupted), answer: answer, wrong: wrong) : nil
         var lines = [
-            "Activation-patching sweep, resid_pre [\(grid.count) layers × \(clean.count) positions] = \(cells) cells,",
-            "logit difference ' Mary' − ' John', \(threads) threads, one run of `lmdbg bench --sweep`.",
+            "Activation-patching sweep, resid_pre [\(rows[0].grid.count) layers × \(tokens.count) positions] = \(cells) cells,",
+            "logit difference ' Mary' − ' John', \(threads) thread\(threads == 1 ? "" : "s"), best of \(repeats) (transformers: one run), one run of",
+            "`lmdbg bench --sweep`. The naive loop costs the same for any pair of this length.",
             "",
-            "| engine | seconds per sweep | cells per second |",
-            "|---|---:|---:|",
-            String(format: "| lmdbg (resume from layer L, cached keys/values; best of %d) | %.3f | %.0f |", repeats, best, Double(cells) / best),
+            "| engine | prompts differ at | seconds per sweep | cells per second | speed-up |",
+            "|---|---|---:|---:|---:|",
         ]
-        guard runsPeer, let peer = try runPeer(clean: clean, corrupted: corrupted, answer: answer, wrong: wrong) else {
-            return lines.joined(separator: "\n") + "\n"
+        for row in rows {
+            let speedUp = peer.map { String(format: "%.1f×", $0.seconds / row.seconds) } ?? "–"
+            lines.append(String(format: "| lmdbg (skips unchanged cells, stacks a layer's cells, resumes at the layer) | %@ | %.3f | %.0f | %@ |",
+                                row.pair.difference, row.seconds, Double(cells) / row.seconds, speedUp))
         }
-        let difference = zip(grid.joined(), peer.grid.joined()).map { abs(Double($0!) - $1) }.max() ?? .nan
-        lines.append(String(format: "| transformers, naive (one forward per cell, %d threads) | %.3f | %.0f |",
-                            peer.threads, peer.seconds, Double(cells) / peer.seconds))
-        lines += ["", String(format: "lmdbg is **%.1f×** faster; the grids agree within %.1e.", peer.seconds / best, difference)]
+        if let peer {
+            let difference = zip(rows[0].grid.joined(), peer.grid.joined()).map { abs(Double($0!) - $1) }.max() ?? .nan
+            lines.append(String(format: "| transformers, naive (one forward per cell) | %@ | %.3f | %.1f | 1× |",
+                                first.difference, peer.seconds, Double(cells) / peer.seconds))
+            lines += ["", String(format: "On the first pair the two grids agree within %.1e.", difference)]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
     private struct Peer {
         let seconds: Double
-        let threads: Int
         let grid: [[Double]]
     }
 
@@ -77,7 +101,7 @@ struct SweepBenchmark {
         }
         guard let seconds = row["seconds"] as? Double, let grid = row["grid"] as? [[Double]] else { return nil }
         writeStderr("transformers sweep: \(String(format: "%.3f", seconds)) s\n")
-        return Peer(seconds: seconds, threads: threads, grid: grid)
+        return Peer(seconds: seconds, grid: grid)
     }
 }
 
