@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the golden reference files Tests/Golden/<model>/prompt{0,1,2}.safetensors from HF transformers.
 
-    HF_HUB_OFFLINE=1 python3 scripts/make_references.py [--model smollm2|gemma3|all]
+    HF_HUB_OFFLINE=1 python3 scripts/make_references.py [--model smollm2|gemma3|all]   (default: all)
     HF_HUB_OFFLINE=1 python3 scripts/make_references.py --model smollm2 --trace-out F --prompt TEXT [--generate N]
 
 The model is the GGUF file lmdbg loads, dequantized to float32 by transformers, eager attention. Every
@@ -33,10 +33,11 @@ PROMPTS = {
         "def square(x):\n    return x * x\n",
         "<|im_start|>user\nTell me a story about a dragon.<|im_end|>\n<|im_start|>assistant\n",
     ],
+    # "The capital of France is" has a 0.012 near-tie at step 15 on Gemma, hence Germany
     "gemma3": [
-        "The capital of France is",
-        "Le café à Zürich coûte 5 € — très cher !",
-        "<start_of_turn>user\nTell me a story about a dragon.<end_of_turn>\n<start_of_turn>model\n",
+        "The capital of Germany is",
+        "I love 🍣 and 東京 in spring. Naïve café!",
+        "<start_of_turn>user\nWhat is the capital of France?<end_of_turn>\n<start_of_turn>model\n",
     ],
 }
 
@@ -117,6 +118,23 @@ def write_golden(path: str, model_key: str, gguf: str, prompt: str, tokens, acts
     }
     os.makedirs(os.path.dirname(path), exist_ok=True)
     save_file(out, path, metadata=meta)
+    sort_metadata(path)
+
+
+def sort_metadata(path: str) -> None:
+    """safetensors writes `__metadata__` in hash order; sort it so that regenerated files are byte-identical."""
+    import struct
+    from collections import OrderedDict
+
+    with open(path, "r+b") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n).decode("utf-8"), object_pairs_hook=OrderedDict)
+        header["__metadata__"] = OrderedDict(sorted(header["__metadata__"].items()))
+        text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        if len(text) > n:
+            return
+        f.seek(8)
+        f.write(text + b" " * (n - len(text)))
 
 
 def verify_golden(path: str, tokens, acts, greedy, margins) -> None:
@@ -170,7 +188,7 @@ def write_trace(path: str, gguf: str, prompt: str, tokens, acts, generated):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="smollm2", choices=["smollm2", "gemma3", "all"])
+    ap.add_argument("--model", default="all", choices=["smollm2", "gemma3", "all"])
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "Tests", "Golden"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--trace-out", help="write one full HF trace in lmdbg trace format instead of goldens")
@@ -179,6 +197,8 @@ def main():
     args = ap.parse_args()
     hc.setup_torch(args.threads)
 
+    if args.trace_out and args.model == "all":
+        ap.error("--trace-out needs --model smollm2 or gemma3")
     keys = ["smollm2", "gemma3"] if args.model == "all" else [args.model]
     for key in keys:
         spec = hc.SPECS[key]

@@ -37,6 +37,10 @@ extension LanguageModel {
     /// Runs `tokens` once and attributes `target`'s logit at `position` (negative counts from the end):
     /// component c contributes `(c / scale) · (w_ln_final ⊙ u)` with `u = W_U[token] (− W_U[baseline])`.
     public func directLogitAttribution(tokens: [Int32], position: Int, target: LogitTarget) throws -> LogitAttribution {
+        guard config.isPlainLlama && weights.hasNoBiases else {
+            throw AnalysisError(field: "model", "direct logit attribution needs a LLaMA-style model (RMSNorm, no biases, "
+                                + "no post-sublayer norms): this one is \(config.architecture.rawValue)")
+        }
         try validate(tokens, field: "tokens")
         let position = try resolve(positions: [position], count: tokens.count, field: "position")[0]
         try validate(token: target.token, field: "target")

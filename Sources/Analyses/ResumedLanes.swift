@@ -13,8 +13,9 @@ struct Lane {
 }
 
 extension LanguageModel {
-    /// Whether `resumeLanes` can run this model: it implements the LLaMA block.
-    var resumesLanes: Bool { config.architecture == .llama }
+    /// Whether `resumeLanes` can run this model: it implements the plain LLaMA block (RMSNorm, RoPE on every
+    /// layer, SiLU-gated MLP, no biases, no QK-norm or post-sublayer norms, no sliding window).
+    var resumesLanes: Bool { config.isPlainLlama && weights.hasNoBiases }
 
     /// Resumes several lanes of one recorded run at block `layer` together and returns each lane's last
     /// position's logits, [lanes, vocab]. The lanes' rows are stacked, so that every weight matrix is read
@@ -103,7 +104,7 @@ extension LanguageModel {
             // The SiLU-gated MLP.
             norm(w.mlpNorm)
             BLAS.linear(normalized, rows: rows, inFeatures: d, weight: w.gate.pointer, outFeatures: c.mlpDim, into: gate)
-            BLAS.linear(normalized, rows: rows, inFeatures: d, weight: w.up.pointer, outFeatures: c.mlpDim, into: up)
+            BLAS.linear(normalized, rows: rows, inFeatures: d, weight: w.up!.pointer, outFeatures: c.mlpDim, into: up)
             Kernels.siluMultiply(gate: gate, up: up, into: hidden, count: rows * c.mlpDim)
             BLAS.linear(hidden, rows: rows, inFeatures: c.mlpDim, weight: w.down.pointer, outFeatures: d, into: output)
             edit(.block(l, .mlpOut), output, width: d)
@@ -113,5 +114,23 @@ extension LanguageModel {
         // The last row of each lane through the final norm and the unembedding.
         let last = offsets.dropFirst().map { $0 - 1 }
         return logitLens(Tensor(shape: [lanes.count, d], data: last.flatMap { Array(UnsafeBufferPointer(start: residual + $0 * d, count: d)) }))
+    }
+}
+
+extension ModelConfig {
+    /// LLaMA's block exactly: what `resumeLanes` and direct logit attribution assume.
+    var isPlainLlama: Bool {
+        architecture == .llama && normalization == .rms && rotary && !positionEmbedding && gatedMLP
+            && gateActivation == .silu && !queryKeyNorm && !postSublayerNorm && slidingWindow == nil
+    }
+}
+
+extension ModelWeights {
+    /// No layer has a bias, and the final norm has none.
+    var hasNoBiases: Bool {
+        finalNormBias == nil && layers.allSatisfy { w in
+            [w.attentionNormBias, w.queryBias, w.keyBias, w.valueBias, w.outputBias, w.mlpNormBias, w.gateBias, w.downBias]
+                .allSatisfy { $0 == nil }
+        }
     }
 }

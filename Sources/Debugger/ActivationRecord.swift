@@ -23,6 +23,9 @@ struct ActivationRecord {
     private(set) var evicted = 0
     private(set) var refused = 0
     private var nextSerial = 0
+    /// For each hook index, where its latest evicted or refused activation stood: its serial, or for a refused one
+    /// the serial of the entry recorded next. Tells "the budget lost it" from "it was never recorded".
+    private var lost: [Int: Int] = [:]
 
     init(budget: Int) { self.budget = budget }
 
@@ -34,10 +37,16 @@ struct ActivationRecord {
 
     mutating func append(tokenStep: Int, hookIndex: Int, view: ActivationView) -> Outcome {
         let size = view.data.count * MemoryLayout<Float>.size
-        guard size <= budget else { refused += 1; return .tooLarge }
+        guard size <= budget else {
+            refused += 1
+            lost[hookIndex] = nextSerial
+            return .tooLarge
+        }
         var evictedNow = 0
         while bytes + size > budget, !entries.isEmpty {
-            bytes -= entries.removeFirst().bytes
+            let oldest = entries.removeFirst()
+            bytes -= oldest.bytes
+            lost[oldest.hookIndex] = max(lost[oldest.hookIndex] ?? oldest.serial, oldest.serial)
             evictedNow += 1
         }
         evicted += evictedNow
@@ -64,11 +73,16 @@ struct ActivationRecord {
         entries.last { $0.serial <= serial && $0.hook == hook }
     }
 
+    /// Whether the budget evicted or refused an activation of hook `hookIndex` at or before `serial`.
+    func lost(_ hookIndex: Int, atOrBefore serial: Int) -> Bool {
+        lost[hookIndex].map { $0 <= serial } ?? false
+    }
+
     /// Why the record holds nothing earlier than its first entry, for an error message.
     var lossDescription: String {
         var parts: [String] = []
-        if evicted > 0 { parts.append("\(evicted) older activations were evicted") }
-        if refused > 0 { parts.append("\(refused) activations were too large to record") }
+        if evicted > 0 { parts.append(evicted == 1 ? "1 older activation was evicted" : "\(evicted) older activations were evicted") }
+        if refused > 0 { parts.append(refused == 1 ? "1 activation was too large to record" : "\(refused) activations were too large to record") }
         let reason = parts.isEmpty ? "nothing earlier was recorded" : parts.joined(separator: " and ")
         return "\(reason) (memory budget \(budget) bytes)"
     }

@@ -48,6 +48,9 @@ extension DebugSession {
                 }
             }
             run.command = .resume(target)
+            // Running from now on, not once the engine thread wakes: a request right after this one must not
+            // see the old stop.
+            run.stop = nil
             lock.broadcast()
             return nil
         }

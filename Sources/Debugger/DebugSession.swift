@@ -143,6 +143,7 @@ public final class DebugSession: @unchecked Sendable {
                 failure = "the forward pass failed: \(error)"
                 break
             }
+            reportRecordingLosses(of: run)
             let token = lock.withLock { () -> Int32? in
                 if run.terminating { ending = .superseded; return nil }
                 guard run.generated.count < run.configuration.maxNewTokens else { return nil }
@@ -162,6 +163,7 @@ public final class DebugSession: @unchecked Sendable {
             if done { break }
             input = [token]
         }
+        reportRecordingLosses(of: run)
         let summary = lock.withLock { () -> RunSummary in
             run.finished = true
             return RunSummary(runID: run.id, ending: ending, message: failure, promptTokens: run.promptTokens,
@@ -256,14 +258,13 @@ public final class DebugSession: @unchecked Sendable {
         if reason == nil, run.pausePending { reason = .pause }
 
         var liveSerial: Int?
-        var notice: RecordingNotice?
         if reason != nil || run.step != nil || recordHooks.contains(index) {
-            (liveSerial, notice) = record(view, at: point, in: run)
+            liveSerial = record(view, at: point, in: run)
         }
 
         guard let reason else {
             lock.unlock()
-            emit(logLines: logLines, notice: notice, runID: run.id)
+            emit(logLines: logLines, notice: nil, runID: run.id)
             return
         }
         let event = StopEvent(runID: run.id, reason: reason, hook: view.hook, positions: view.positions,
@@ -274,6 +275,7 @@ public final class DebugSession: @unchecked Sendable {
         run.pausePending = false
         run.entryPending = false
         run.stop = Stop(live: event, view: view, point: point, liveSerial: liveSerial)
+        let notice = run.takeRecordingNotice()
         lock.unlock()
         emit(logLines: logLines, notice: notice, runID: run.id)
         notify(.stopped(event))
@@ -298,15 +300,22 @@ public final class DebugSession: @unchecked Sendable {
         if let notice { notify(.recording(notice)) }
     }
 
-    /// Copies `view` into the run's record; says when the budget made the record lose something.
-    private func record(_ view: ActivationView, at point: RunPoint, in run: Run) -> (Int?, RecordingNotice?) {
-        let outcome = run.record.append(tokenStep: point.tokenStep, hookIndex: point.hookIndex, view: view)
-        switch outcome {
+    /// Copies `view` into the run's record and returns its serial; counts what the budget made the record lose,
+    /// for the next notice.
+    private func record(_ view: ActivationView, at point: RunPoint, in run: Run) -> Int? {
+        switch run.record.append(tokenStep: point.tokenStep, hookIndex: point.hookIndex, view: view) {
         case .recorded(let serial, let evicted):
-            return (serial, evicted == 0 ? nil : RecordingNotice(evicted: evicted, refused: 0, budget: run.record.budget))
+            run.unreportedEvictions += evicted
+            return serial
         case .tooLarge:
-            return (nil, RecordingNotice(evicted: 0, refused: 1, budget: run.record.budget))
+            run.unreportedRefusals += 1
+            return nil
         }
+    }
+
+    /// Tells what the budget evicted or refused since the last notice: one notice per stop and per pass at most.
+    private func reportRecordingLosses(of run: Run) {
+        if let notice = lock.withLock({ run.takeRecordingNotice() }) { notify(.recording(notice)) }
     }
 
     /// The first NaN, infinity or massive value in `view` that an armed filter has not reported in this pass
@@ -463,6 +472,9 @@ final class Run {
     var hits: [Int: Int] = [:]
     var exceptionsReported: Set<ExceptionKind> = []
     var record: ActivationRecord
+    /// Activations the budget evicted or refused since the last `RecordingNotice`.
+    var unreportedEvictions = 0
+    var unreportedRefusals = 0
     var appliers: [PatchApplier] = []
     var activePatchIDs: Set<Int> = []
     var stop: Stop?
@@ -477,6 +489,13 @@ final class Run {
     }
 
     var allTokens: [Int32] { promptTokens + generated }
+
+    /// The notice for the losses not reported yet, if any; resets the counts.
+    func takeRecordingNotice() -> RecordingNotice? {
+        guard unreportedEvictions > 0 || unreportedRefusals > 0 else { return nil }
+        defer { unreportedEvictions = 0; unreportedRefusals = 0 }
+        return RecordingNotice(runID: id, evicted: unreportedEvictions, refused: unreportedRefusals, budget: record.budget)
+    }
 }
 
 /// The engine's suspended state at a stop, and what the user looks at (`shown`, which step back moves into the past).

@@ -4,7 +4,7 @@ import Transformer
 /// The value of an expression at a stop, ready to show.
 public struct Evaluation: Sendable {
     public let value: ExpressionValue
-    /// One line: the value, or a tensor's summary line.
+    /// One line: the value (a tensor of up to 8 elements in full, a larger one summarised).
     public let text: String
     public let summary: TensorSummary?
     /// A tensor's rows as variables; 0 for other values. Valid until the run leaves this stop.
@@ -26,7 +26,7 @@ extension DebugSession {
             }
             let summary = TensorSummary(tensor)
             let reference = run.stop!.references.add(.tensor(.value(tensor), prefix: []))
-            return Evaluation(value: value, text: summary.line, summary: summary, variablesReference: reference)
+            return Evaluation(value: value, text: value.description, summary: summary, variablesReference: reference)
         }
     }
 

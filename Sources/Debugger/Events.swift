@@ -63,15 +63,16 @@ public struct RunSummary: Equatable, Sendable {
 
 /// The memory budget made the record drop or refuse activations: step back cannot reach them.
 public struct RecordingNotice: Equatable, Sendable {
+    public let runID: Int
     public let evicted: Int
     public let refused: Int
     public let budget: Int
 
     public var message: String {
-        var text = "recording: "
-        if evicted > 0 { text += "evicted the \(evicted) oldest activations" }
-        if refused > 0 { text += (evicted > 0 ? ", " : "") + "\(refused) activations too large to record" }
-        return text + " (memory budget \(budget) bytes); step back cannot reach them"
+        var parts: [String] = []
+        if evicted > 0 { parts.append(evicted == 1 ? "evicted the oldest activation" : "evicted the \(evicted) oldest activations") }
+        if refused > 0 { parts.append(refused == 1 ? "1 activation was too large to record" : "\(refused) activations were too large to record") }
+        return "recording: " + parts.joined(separator: ", ") + " (memory budget \(budget) bytes); step back cannot reach them"
     }
 }
 

@@ -114,7 +114,7 @@ extension DebugSession {
 
     /// The hook frame has Current, Residual stream, Attention, MLP and Logits; the layer frame the middle three
     /// for its layer; the token frame the residual stream of every layer and the logits. Each lists what was
-    /// recorded in this token step up to the stop.
+    /// recorded in this token step up to the stop; a scope with nothing to list is left out.
     public func scopes(frameID: Int) throws -> [Scope] {
         try lock.withLock {
             let (run, stop) = try stoppedRun()
@@ -136,6 +136,7 @@ extension DebugSession {
                     .filter { hook, _ in layerFilter == nil || hook.layer == nil || hook.layer == layerFilter }
                     .map { NamedValue(name: $0.name, value: .tensor($1)) }
                 if kind == .logits, let lens = lensValue(run) { values.append(lens) }
+                guard !values.isEmpty else { continue }
                 scopes.append(Scope(name: kind.rawValue, variablesReference: run.stop!.references.add(.values(values))))
             }
             if frameID == FrameID.hook { scopes += saeScopes(run: run, stop: run.stop!) }
@@ -224,6 +225,9 @@ extension DebugSession {
         if hook == stop.shown.hook { return stop.cursor.map { .recorded(serial: $0) } ?? .live }
         let limit = stop.cursor ?? .max
         guard let entry = run.record.latest(hook, atOrBefore: limit) else {
+            if run.record.lost(hookIndices[hook]!, atOrBefore: limit) {
+                throw DebugError.budgetExceeded("\(hook.name) is no longer in the record: \(run.record.lossDescription)")
+            }
             throw DebugError.notRecorded("\(hook.name) has not been recorded in this run before this stop; "
                 + "set a breakpoint there, step through it, or add it to the record patterns")
         }

@@ -58,6 +58,9 @@ struct StopEnvironment: ExpressionEnvironment {
         guard let target = hookPoint(named: name) else { return nil }
         if target == hook { return .tensor(activation) }
         guard let entry = run.record.latest(target, atOrBefore: visibleSerial) else {
+            if run.record.lost(session.hookIndices[target]!, atOrBefore: visibleSerial) {
+                throw DebugError.budgetExceeded("\(target.name) is no longer in the record: \(run.record.lossDescription)")
+            }
             throw DebugError.notRecorded("\(target.name) is not recorded before this stop")
         }
         return .tensor(entry.tensor)

@@ -55,6 +55,9 @@ public final class Connection: Sendable {
         let output = input == output ? fcntl(output, F_DUPFD_CLOEXEC, 0) : output
         guard output >= 0 else { throw .system(call: "fcntl", errno: errno) }
         let wake = try makePipe()
+        // A tensor read is megabytes: a pipe's default 64 kB buffer makes it cross in a hundred wakeups of
+        // the reader. Asking for 1 MB (Linux's default limit) fails harmlessly on descriptors that are not pipes.
+        for descriptor in [input, output] { _ = fcntl(descriptor, linuxSetPipeSize, 1 << 20) }
         self.input = input
         self.output = Mutex(output)
         self.wakeRead = wake.read
@@ -83,10 +86,13 @@ public final class Connection: Sendable {
 
     /// Frames and writes a body as it is, valid JSON or not.
     public func send(body: [UInt8]) throws(ConnectionError) {
-        let framed = MessageFramer.frame(body: body)
+        // A large body is written after its header rather than copied behind it.
+        let isLarge = body.count > 64 << 10
+        let framed = isLarge ? MessageFramer.header(bodyLength: body.count) : MessageFramer.frame(body: body)
         try output.withLock { (output) throws(ConnectionError) in
             guard let output else { throw .closed }
             try writeAll(framed, to: output)
+            if isLarge { try writeAll(body, to: output) }
         }
     }
 
@@ -111,7 +117,7 @@ public final class Connection: Sendable {
 
     private func readLoop(_ handler: @Sendable (ConnectionEvent) -> Void) {
         var framer = MessageFramer(limits: limits)
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)  // as much as an enlarged pipe holds
         var ending: ConnectionError?
         reading: while true {
             var descriptors = [pollfd(fd: input, events: Int16(POLLIN), revents: 0),
@@ -202,6 +208,9 @@ private func makePipe() throws(ConnectionError) -> (read: Int32, write: Int32) {
 }
 
 /// Writes every byte, retrying after signals and waiting out a non-blocking descriptor.
+/// `F_SETPIPE_SZ`, which Glibc's Swift module does not export.
+private let linuxSetPipeSize: Int32 = 1031
+
 private func writeAll(_ bytes: [UInt8], to descriptor: Int32) throws(ConnectionError) {
     var offset = 0
     while offset < bytes.count {

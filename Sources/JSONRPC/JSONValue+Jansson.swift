@@ -1,4 +1,7 @@
 import CJansson
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why bytes could not become a `JSONValue`, or a `JSONValue` could not become bytes.
 public enum JSONError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -57,8 +60,13 @@ extension JSONValue {
     }
 
     /// Compact UTF-8 JSON with sorted keys; throws for NaN and infinities.
+    ///
+    /// jansson writes the structure. Long strings that need no escaping (a tensor's base64 data) go to
+    /// jansson as short placeholders and are copied into its output afterwards, byte for byte: jansson
+    /// would otherwise examine them one character at a time.
     public func serialized() throws(JSONError) -> [UInt8] {
-        let root = try makeJansson()
+        let splices = SpliceTable()
+        let root = try makeJansson(splices)
         defer { cjansson_decref(root) }
         var output: [UInt8] = []
         output.reserveCapacity(128)
@@ -72,7 +80,7 @@ extension JSONValue {
             }, pointer, dumpFlags)
         }
         precondition(status == 0, "jansson failed to serialise a value (out of memory)")
-        return output
+        return splices.strings.isEmpty ? output : splices.fill(output)
     }
 
     /// `serialized()` as text.
@@ -122,7 +130,7 @@ extension JSONValue {
     }
 
     /// Builds a jansson tree holding one reference, which the caller must release.
-    fileprivate func makeJansson() throws(JSONError) -> UnsafeMutablePointer<json_t> {
+    fileprivate func makeJansson(_ splices: SpliceTable? = nil) throws(JSONError) -> UnsafeMutablePointer<json_t> {
         switch self {
         case .null:
             return json_null()
@@ -134,12 +142,12 @@ extension JSONValue {
             guard value.isFinite else { throw .nonFiniteNumber(value) }
             return json_real(value)
         case .string(let value):
-            return makeJanssonString(value)
+            return makeJanssonString(splices?.placeholder(for: value) ?? value)
         case .array(let elements):
             let array = json_array()!
             for element in elements {
                 do {
-                    json_array_append_new(array, try element.makeJansson())
+                    json_array_append_new(array, try element.makeJansson(splices))
                 } catch {
                     cjansson_decref(array)
                     throw error
@@ -150,7 +158,7 @@ extension JSONValue {
             let object = json_object()!
             for (key, member) in members {
                 do {
-                    let value = try member.makeJansson()
+                    let value = try member.makeJansson(splices)
                     var key = key
                     key.withUTF8 { utf8 in
                         utf8.withMemoryRebound(to: CChar.self) { chars in
@@ -163,6 +171,63 @@ extension JSONValue {
                 }
             }
             return object
+        }
+    }
+}
+
+/// The long strings of one serialisation that jansson sees only as placeholders.
+private final class SpliceTable {
+    /// Strings at least this long are spliced when they need no escaping.
+    static let minimumLength = 4096
+
+    private(set) var strings: [String] = []
+    /// Marks placeholders; a control character jansson escapes, plus a random tag no input will contain.
+    private let tag = "\u{1}lmdbg-\(UInt64.random(in: 0...UInt64.max)):"
+
+    /// A placeholder for `string` if it is long and needs no escaping in JSON, else nil.
+    func placeholder(for string: String) -> String? {
+        guard string.utf8.count >= Self.minimumLength,
+              string.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") })
+        else { return nil }
+        strings.append(string)
+        return tag + String(strings.count - 1)
+    }
+
+    /// `output` with each placeholder, as jansson wrote it (`\u0001lmdbg-…:N`), replaced by its string.
+    func fill(_ output: [UInt8]) -> [UInt8] {
+        let written = Array(("\\u0001" + tag.dropFirst()).utf8)
+        var result: [UInt8] = []
+        result.reserveCapacity(output.count + strings.reduce(0) { $0 + $1.utf8.count })
+        var index = 0
+        while index < output.count {
+            guard let start = firstIndex(of: written, in: output, from: index) else { break }
+            var end = start + written.count
+            var number = 0
+            while end < output.count, output[end] >= UInt8(ascii: "0"), output[end] <= UInt8(ascii: "9") {
+                number = number * 10 + Int(output[end] - UInt8(ascii: "0"))
+                end += 1
+            }
+            result.append(contentsOf: output[index..<start])
+            result.append(contentsOf: strings[number].utf8)
+            index = end
+        }
+        result.append(contentsOf: output[index...])
+        return result
+    }
+
+    /// Where `needle` first occurs in `haystack` at or after `start`: memchr for its first byte, then memcmp.
+    private func firstIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        haystack.withUnsafeBytes { hay in
+            needle.withUnsafeBytes { pattern in
+                var position = start
+                while position + pattern.count <= hay.count {
+                    guard let found = memchr(hay.baseAddress! + position, Int32(pattern[0]), hay.count - position) else { return nil }
+                    let index = hay.baseAddress!.distance(to: UnsafeRawPointer(found))
+                    if index + pattern.count <= hay.count, memcmp(found, pattern.baseAddress!, pattern.count) == 0 { return index }
+                    position = index + 1
+                }
+                return nil
+            }
         }
     }
 }

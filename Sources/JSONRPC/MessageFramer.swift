@@ -69,9 +69,14 @@ public struct MessageFramer: Sendable {
         self.limits = limits
     }
 
+    /// The header block that goes before a body of `length` bytes.
+    public static func header(bodyLength length: Int) -> [UInt8] {
+        Array("Content-Length: \(length)\r\n\r\n".utf8)
+    }
+
     /// Frames a body for writing.
     public static func frame(body: [UInt8]) -> [UInt8] {
-        var framed = Array("Content-Length: \(body.count)\r\n\r\n".utf8)
+        var framed = header(bodyLength: body.count)
         framed.reserveCapacity(framed.count + body.count)
         framed.append(contentsOf: body)
         return framed

@@ -7,7 +7,10 @@ import LMDebugProtocol
 ///
 /// Requests are served one at a time, in order, on a worker queue, so that `$/cancelRequest` and `exit`,
 /// handled as they arrive, can overtake a long request. Debugger events produced while a request is
-/// being handled are sent after its response, so that a client always hears `{}` before the stop it caused.
+/// being handled are sent after its response, so that a client always hears `{}` before the stop it caused;
+/// except the end of a run that the request superseded (`session/launch`, `debug/restart`, `model/load`,
+/// `shutdown`), which is sent before the response, after what that run said before it, so that everything
+/// after the response belongs to the new state.
 final class Endpoint: @unchecked Sendable {
     private enum Phase { case uninitialized, running, shutDown }
 
@@ -122,11 +125,21 @@ final class Endpoint: @unchecked Sendable {
     }
 
     /// Sends a notification now, or after the current response when `holding` and a request is in progress.
+    /// A superseded run's end is sent now, after the notifications held so far (which are that run's).
     private func post(_ notification: any NotificationType, holding: Bool) {
         guard let params = try? JSONValueEncoder().encode(notification) else { return }
         let message = JSONRPCMessage.notification(method: type(of: notification).method, params: params)
+        let superseded = (notification as? TerminatedNotification)?.reason == .superseded
         lock.withLock {
-            if holding, held != nil { held!.append(message) } else { send(message) }
+            if superseded, let earlier = held {
+                earlier.forEach(send)
+                held = []
+                send(message)
+            } else if holding, held != nil {
+                held!.append(message)
+            } else {
+                send(message)
+            }
         }
     }
 }

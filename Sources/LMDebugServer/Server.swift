@@ -110,7 +110,7 @@ final class DebugServer: @unchecked Sendable {
             case .stopped(let stop): notify(StoppedNotification(stop))
             case .output(let output): notify(OutputNotification(output))
             case .terminated(let summary): notify(TerminatedNotification(summary))
-            case .recording(let notice): notify(OutputNotification(category: .log, text: notice.message))
+            case .recording(let notice): notify(OutputNotification(sessionId: notice.runID, category: .log, text: notice.message))
             }
         }
         session.setExceptionFilters(exceptionFilters)

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Dispatch
 
 /// How many threads the engine computes on: OpenBLAS's pool and `parallelFor`'s workers.
@@ -14,10 +15,13 @@ public enum Threads {
     }
 }
 
-/// Splits `0..<count` into one contiguous chunk per worker (none smaller than `minimumChunk`) and runs
-/// `body` on them concurrently; small jobs run inline.
-public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-    let chunks = min(Threads.count, max(1, count / max(1, minimumChunk)))
+/// Splits `0..<count` into contiguous chunks (none smaller than `minimumChunk`, up to `chunksPerThread` per
+/// thread, so a thread that gets the CPU takes over the work of one that does not) and runs `body` on them
+/// concurrently. Small jobs, and everything when `Threads.count` is 1, run inline.
+public func parallelFor(
+    _ count: Int, minimumChunk: Int = 1, chunksPerThread: Int = 4, _ body: (Range<Int>) -> Void
+) {
+    let chunks = Threads.count == 1 ? 1 : min(Threads.count * chunksPerThread, max(1, count / max(1, minimumChunk)))
     if chunks <= 1 {
         if count > 0 { body(0..<count) }
         return
@@ -27,21 +31,38 @@ public func parallelFor(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>
     }
 }
 
-/// Thin wrappers over OpenBLAS for row-major float32 matrices.
+/// Wrappers over OpenBLAS for row-major float32 matrices. On CPUs with AVX2/FMA (or AVX-512), gemm
+/// runs our own kernel (CKernels) instead, split over `Threads.count` threads.
 /// `a` is `m × k` (or `k × m` when transposed), `b` is `k × n` (or `n × k`), `c` is `m × n`;
 /// `lda`, `ldb`, `ldc` are the distances between rows in floats.
 public enum BLAS {
+    /// The instruction set of our own gemm kernel on this machine (CK_NONE: OpenBLAS does it all).
+    static let kernelISA = Int32(ck_best_isa())
+
     /// c = alpha · op(a) · op(b) + beta · c.
     /// A single row (m = 1) goes through gemv, which is several times faster than gemm there.
+    /// `threaded: false` keeps our own kernel on the calling thread (for callers already in parallel).
     public static func gemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threaded: Bool = true
     ) {
         if m == 1 && !transposeA {
             // c[1, n] = a[1, k] · op(b): op(b) = bᵀ means b is [n, k], otherwise [k, n].
             gemv(transpose: !transposeB, rows: transposeB ? n : k, cols: transposeB ? k : n,
                  alpha: alpha, a: b, lda: ldb, x: a, beta: beta, y: c)
+            return
+        }
+        if kernelISA != CK_NONE && !transposeA && k > 0 {
+            // Columns of c split between the threads, in multiples of the kernel's panels (16 or 32 wide).
+            let panels = (n + 31) / 32
+            // Each chunk packs its own copy of a, so they are fewer here.
+            parallelFor(panels, minimumChunk: threaded ? max(1, 64 * 64 * 64 / max(1, m * k * 32)) : panels,
+                        chunksPerThread: 2) { range in
+                let first = range.lowerBound * 32, end = min(n, range.upperBound * 32)
+                ck_sgemm(kernelISA, transposeB ? 1 : 0, m, end - first, k, alpha, a, lda,
+                         transposeB ? b + first * ldb : b + first, ldb, beta, c + first, ldc)
+            }
             return
         }
         cblas_sgemm(

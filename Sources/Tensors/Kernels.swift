@@ -222,6 +222,55 @@ public enum Kernels {
         }
     }
 
+    /// out = gelu_tanh(gate) · up        gate, up, out: [count]
+    /// gelu_tanh(x) = x/2 · (1 + tanh(√(2/π)(x + 0.044715x³))) = x / (1 + e^(−2√(2/π)(x + 0.044715x³))).
+    public static func geluTanhMultiply(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        let k: Float = -2 * 0.7978845608028654
+        var i = 0
+        while i + 8 <= count {
+            let g = load8(gate + i)
+            store8(g / (1 + exp8(k * (g + 0.044715 * g * g * g))) * load8(up + i), out + i)
+            i += 8
+        }
+        while i < count {
+            let g = gate[i]
+            out[i] = g / (1 + exp1(k * (g + 0.044715 * g * g * g))) * up[i]
+            i += 1
+        }
+    }
+
+    /// out = gelu_tanh(x), as `geluTanhMultiply` without the up projection        x, out: [count]
+    public static func geluTanh(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        let k: Float = -2 * 0.7978845608028654
+        var i = 0
+        while i + 8 <= count {
+            let g = load8(x + i)
+            store8(g / (1 + exp8(k * (g + 0.044715 * g * g * g))), out + i)
+            i += 8
+        }
+        while i < count {
+            out[i] = x[i] / (1 + exp1(k * (x[i] + 0.044715 * x[i] * x[i] * x[i])))
+            i += 1
+        }
+    }
+
+    /// out[r] = x[r] − mean(x[r])        x, out: [rows, dim]; `out` may be `x`
+    public static func centreRows(_ x: UnsafePointer<Float>, rows: Int, dim: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            var sum: Float = 0
+            for c in 0..<dim { sum += x[r * dim + c] }
+            let mean = sum / Float(dim)
+            for c in 0..<dim { out[r * dim + c] = x[r * dim + c] - mean }
+        }
+    }
+
+    /// x[r, c] += bias[c]        x: [rows, dim]; bias: [dim]
+    public static func addRows(_ x: UnsafeMutablePointer<Float>, rows: Int, dim: Int, bias: UnsafePointer<Float>) {
+        for r in 0..<rows { add(bias, to: x + r * dim, count: dim) }
+    }
+
     /// Rotary embedding, rotate-half form (HF's `rotate_half`), in place.
     /// x: [rows, heads, headDim]; cos, sin: [rows, headDim/2], the angles of each row's position.
     /// For i < headDim/2: (x[i], x[i+half]) ← (x[i]·cos − x[i+half]·sin, x[i+half]·cos + x[i]·sin).
@@ -350,6 +399,35 @@ public enum ReferenceKernels {
         for i in 0..<count { out[i] = gate[i] / (1 + Foundation.exp(-gate[i])) * up[i] }
     }
 
+    public static func geluTanhMultiply(
+        gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        for i in 0..<count {
+            let x = Double(gate[i])
+            out[i] = Float(0.5 * x * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))) * up[i]
+        }
+    }
+
+    public static func geluTanh(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let v = Double(x[i])
+            out[i] = Float(0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
+        }
+    }
+
+    public static func centreRows(_ x: UnsafePointer<Float>, rows: Int, dim: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let mean = (0..<dim).reduce(0.0) { $0 + Double(x[r * dim + $1]) } / Double(dim)
+            for c in 0..<dim { out[r * dim + c] = Float(Double(x[r * dim + c]) - mean) }
+        }
+    }
+
+    public static func addRows(_ x: UnsafeMutablePointer<Float>, rows: Int, dim: Int, bias: UnsafePointer<Float>) {
+        for r in 0..<rows {
+            for c in 0..<dim { x[r * dim + c] += bias[c] }
+        }
+    }
+
     public static func rotateHalf(
         _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int,
         cos: UnsafePointer<Float>, sin: UnsafePointer<Float>
@@ -388,7 +466,8 @@ public enum ReferenceKernels {
 /// Rounding and the float→int step use the 1.5·2²³ trick: SSE2 has neither floor nor a fast SIMD conversion.
 @inline(__always) func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let magic: Float = 12_582_912 // 1.5·2²³: adding it rounds to an integer, held in the low mantissa bits
-    let clamped = pointwiseMax(pointwiseMin(x, SIMD8(repeating: 88.37626)), SIMD8(repeating: -87.33654))
+    let high = SIMD8<Float>(repeating: 88.37626), low = SIMD8<Float>(repeating: -87.33654)
+    let clamped = x.replacing(with: high, where: x .> high).replacing(with: low, where: x .< low)
     let shifted = clamped * 1.442695041 + magic
     let n = shifted - magic
     var r = clamped - n * 0.693359375
@@ -402,7 +481,7 @@ public enum ReferenceKernels {
     p = p * (r * r) + r + 1
     // The low bits of `shifted` hold n (in −126…127); n + 127 shifted into the exponent field is 2^n.
     let twoToN = unsafeBitCast((unsafeBitCast(shifted, to: SIMD8<Int32>.self) &+ 127) &<< 23, to: SIMD8<Float>.self)
-    return (p * twoToN).replacing(with: 0, where: x .< -87.33654)
+    return (p * twoToN).replacing(with: 0, where: x .< low)
 }
 
 @inline(__always) func exp1(_ x: Float) -> Float {

@@ -22,9 +22,11 @@ final class Activations {
     var scale = Buffer()
     /// [T, d_model] an RMSNorm's output, × its weight: the input of attention, the MLP or the unembedding
     var normalized = Buffer()
+    /// [T, n_heads] the QK-norm's scale of each head
+    var headScale = Buffer()
     /// [T, n_heads, d_head] q, then rot_q in place
     var query = Buffer()
-    /// [n_heads, T, T_total] when scores or patterns are observed; otherwise one head's [T, T_total]
+    /// [n_heads, T, T_total] when scores or patterns are observed; otherwise [threads, T, T_total], one per thread
     var scores = Buffer()
     /// [T, n_heads, d_head]
     var z = Buffer()
@@ -40,6 +42,7 @@ final class Activations {
     func reserve(config c: ModelConfig, tokens: Int, positions: Int, scoreHeads: Int) {
         residual.reserve(tokens * c.modelDim)
         scale.reserve(tokens)
+        headScale.reserve(tokens * c.headCount)
         normalized.reserve(tokens * c.modelDim)
         query.reserve(tokens * c.qDim)
         scores.reserve(scoreHeads * tokens * positions)
@@ -51,6 +54,6 @@ final class Activations {
     }
 
     deinit {
-        [residual, scale, normalized, query, scores, z, blockOutput, mlpPre, mlpPreLinear, mlpPost].forEach { $0.free() }
+        [residual, scale, headScale, normalized, query, scores, z, blockOutput, mlpPre, mlpPreLinear, mlpPost].forEach { $0.free() }
     }
 }

@@ -12,29 +12,41 @@ public final class LanguageModel: @unchecked Sendable {
     /// Every hook point of this model, in the order the forward pass reaches them.
     public let hookPoints: [HookPoint]
 
-    private let spareActivations = NSLock()
+    private let activationPoolLock = NSLock()
     private var activationPool: [Activations] = []
 
     public init(config: ModelConfig, weights: ModelWeights, tokenizer: Tokenizer) {
         self.config = config
         self.weights = weights
         self.tokenizer = tokenizer
-        hookPoints = [.embed]
-            + (0..<config.layerCount).flatMap { layer in HookPoint.BlockHook.allCases.map { .block(layer, $0) } }
+        let blockHooks = HookPoint.BlockHook.allCases.filter {
+            switch $0 {
+            case .rotQ, .rotK: config.rotary
+            case .mlpPreLinear: config.gatedMLP
+            default: true
+            }
+        }
+        hookPoints = [.embed] + (config.positionEmbedding ? [.posEmbed] : [])
+            + (0..<config.layerCount).flatMap { layer in blockHooks.map { .block(layer, $0) } }
             + [.lnFinalScale, .lnFinalNormalized, .logits]
     }
 
-    /// Loads a GGUF model: configuration, tokenizer, and weights dequantized to float32.
+    /// Loads a model: a GGUF file, or an HF directory (config.json, safetensors weights, vocab.json and
+    /// merges.txt) or a safetensors file in one. Weights end as float32.
     /// `progress` is called as the weights load, with the fraction done and the tensor just read.
     /// A file of another architecture throws `TransformerError.unsupportedArchitecture` naming it.
     public static func load(_ url: URL, progress: ((Double, String) -> Void)? = nil) throws -> LanguageModel {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return try loadHuggingFace(directory: url, progress: progress)
+        }
+        if url.pathExtension == "safetensors" || url.lastPathComponent == "config.json" {
+            return try loadHuggingFace(directory: url.deletingLastPathComponent(), progress: progress)
+        }
         let file = try GGUFFile(contentsOf: url)
         let config = try ModelConfig(gguf: file)
         let tokenizer = try Tokenizer(gguf: file)
-        let weights: ModelWeights
-        switch config.architecture {
-        case .llama: weights = try ModelWeights.loadLlama(from: file, config: config, progress: progress)
-        }
+        let weights = try ModelWeights.loadGGUF(from: file, config: config, progress: progress)
         return LanguageModel(config: config, weights: weights, tokenizer: tokenizer)
     }
 
@@ -47,12 +59,17 @@ public final class LanguageModel: @unchecked Sendable {
         let c = config
         switch hook {
         case .embed: return [tokens, c.modelDim]
-        case .posEmbed: return nil
+        case .posEmbed: return c.positionEmbedding ? [tokens, c.modelDim] : nil
         case .lnFinalScale: return [tokens, 1]
         case .lnFinalNormalized: return [tokens, c.modelDim]
         case .logits: return [tokens, c.vocabularySize]
         case .block(let layer, let blockHook):
             guard layer >= 0 && layer < c.layerCount else { return nil }
+            switch blockHook {
+            case .rotQ, .rotK: guard c.rotary else { return nil }
+            case .mlpPreLinear: guard c.gatedMLP else { return nil }
+            default: break
+            }
             switch blockHook {
             case .residPre, .ln1Normalized, .attnOut, .residMid, .ln2Normalized, .mlpOut, .residPost:
                 return [tokens, c.modelDim]
@@ -67,13 +84,13 @@ public final class LanguageModel: @unchecked Sendable {
 
     /// Lends a set of activation buffers for one pass.
     func withActivations<R>(_ body: (Activations) throws -> R) rethrows -> R {
-        spareActivations.lock()
+        activationPoolLock.lock()
         let activations = activationPool.popLast() ?? Activations()
-        spareActivations.unlock()
+        activationPoolLock.unlock()
         defer {
-            spareActivations.lock()
+            activationPoolLock.lock()
             activationPool.append(activations)
-            spareActivations.unlock()
+            activationPoolLock.unlock()
         }
         return try body(activations)
     }

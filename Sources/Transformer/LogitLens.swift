@@ -20,9 +20,15 @@ extension LanguageModel {
         var logits = Tensor(zeros: [rows, vocab])
         normalized.data.withUnsafeMutableBufferPointer { x in
             scale.withUnsafeMutableBufferPointer { s in
+                if config.normalization == .layer {
+                    Kernels.centreRows(x.baseAddress!, rows: rows, dim: d, into: x.baseAddress!)
+                }
                 Kernels.rmsScale(x.baseAddress!, rows: rows, dim: d, epsilon: config.normEpsilon, into: s.baseAddress!)
                 Kernels.divideRows(x.baseAddress!, by: s.baseAddress!, rows: rows, dim: d,
                                    weight: weights.finalNorm.pointer, into: x.baseAddress!)
+                if let bias = weights.finalNormBias {
+                    Kernels.addRows(x.baseAddress!, rows: rows, dim: d, bias: bias.pointer)
+                }
             }
             logits.data.withUnsafeMutableBufferPointer { out in
                 BLAS.linear(x.baseAddress!, rows: rows, inFeatures: d, weight: weights.unembedding.pointer,

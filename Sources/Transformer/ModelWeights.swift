@@ -49,10 +49,28 @@ public struct LayerWeights: Sendable {
     public var mlpNorm: Parameter
     /// [d_mlp, d_model]
     public var gate: Parameter
-    /// [d_mlp, d_model]
-    public var up: Parameter
+    /// [d_mlp, d_model]; nil in an ungated MLP (GPT-2)
+    public var up: Parameter?
     /// [d_model, d_mlp]
     public var down: Parameter
+    /// [d_head], with QK-norm (Gemma)
+    public var queryNorm: Parameter? = nil
+    /// [d_head], with QK-norm (Gemma)
+    public var keyNorm: Parameter? = nil
+    /// [d_model], with post-sublayer norms (Gemma): applied to attn_out
+    public var postAttentionNorm: Parameter? = nil
+    /// [d_model], with post-sublayer norms (Gemma): applied to mlp_out
+    public var postMLPNorm: Parameter? = nil
+    /// GPT-2's biases: of the norms [d_model], of q [n_heads · d_head], k and v [n_kv_heads · d_head],
+    /// of attn_out [d_model], of mlp.hook_pre [d_mlp] and of mlp_out [d_model].
+    public var attentionNormBias: Parameter? = nil
+    public var queryBias: Parameter? = nil
+    public var keyBias: Parameter? = nil
+    public var valueBias: Parameter? = nil
+    public var outputBias: Parameter? = nil
+    public var mlpNormBias: Parameter? = nil
+    public var gateBias: Parameter? = nil
+    public var downBias: Parameter? = nil
 }
 
 /// All weights of a model, dequantized to float32 once at load.
@@ -64,15 +82,22 @@ public struct ModelWeights: Sendable {
     public var finalNorm: Parameter
     /// W_U as `[vocab, d_model]`; the token embedding when the model ties them.
     public var unembedding: Parameter
+    /// W_pos, [context, d_model], with learned position embeddings (GPT-2)
+    public var positionEmbedding: Parameter? = nil
+    /// [d_model], with LayerNorm (GPT-2)
+    public var finalNormBias: Parameter? = nil
 
-    /// Loads a LLaMA model's weights from `file`, dequantizing each to float32 and checking its shape
-    /// against `config`. W_U is `output.weight` if the file has one, else tied to W_E.
+    /// Loads a LLaMA or Gemma 3 model's weights from a GGUF `file`, dequantizing each to float32 and checking
+    /// its shape against `config`. W_U is `output.weight` if the file has one, else tied to W_E. LLaMA's Q/K
+    /// rows are un-permuted to HF order; Gemma's are stored in HF order already.
     /// `progress` gets the fraction of elements done and the name of the tensor just loaded.
-    static func loadLlama(
+    static func loadGGUF(
         from file: GGUFFile, config c: ModelConfig, progress: ((Double, String) -> Void)?
     ) throws -> ModelWeights {
         let hasOutput = file.tensorInfo(named: "output.weight") != nil
         let layerNames = ["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"]
+            + (c.queryKeyNorm ? ["attn_q_norm", "attn_k_norm"] : [])
+            + (c.postSublayerNorm ? ["post_attention_norm", "post_ffw_norm"] : [])
         let names = ["token_embd.weight", "output_norm.weight"] + (hasOutput ? ["output.weight"] : [])
             + (0..<c.layerCount).flatMap { l in layerNames.map { "blk.\(l).\($0).weight" } }
         let totalElements = Double(names.compactMap { file.tensorInfo(named: $0)?.elementCount }.reduce(0, +))
@@ -101,8 +126,9 @@ public struct ModelWeights: Sendable {
             progress?(loadedElements / totalElements, name)
             return parameter
         }
-        func rotaryRows(heads: Int) -> (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void {
-            { fileOrder, storage in
+        func rotaryRows(heads: Int) -> ((UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void)? {
+            guard c.architecture == .llama else { return nil }
+            return { fileOrder, storage in
                 unpermuteRotaryRows(fileOrder, into: storage, heads: heads, columns: c.modelDim)
             }
         }
@@ -120,7 +146,11 @@ public struct ModelWeights: Sendable {
                 mlpNorm: try load(prefix + "ffn_norm.weight", [c.modelDim]),
                 gate: try load(prefix + "ffn_gate.weight", [c.mlpDim, c.modelDim]),
                 up: try load(prefix + "ffn_up.weight", [c.mlpDim, c.modelDim]),
-                down: try load(prefix + "ffn_down.weight", [c.modelDim, c.mlpDim])))
+                down: try load(prefix + "ffn_down.weight", [c.modelDim, c.mlpDim]),
+                queryNorm: c.queryKeyNorm ? try load(prefix + "attn_q_norm.weight", [c.headDim]) : nil,
+                keyNorm: c.queryKeyNorm ? try load(prefix + "attn_k_norm.weight", [c.headDim]) : nil,
+                postAttentionNorm: c.postSublayerNorm ? try load(prefix + "post_attention_norm.weight", [c.modelDim]) : nil,
+                postMLPNorm: c.postSublayerNorm ? try load(prefix + "post_ffw_norm.weight", [c.modelDim]) : nil))
         }
         let finalNorm = try load("output_norm.weight", [c.modelDim])
         let unembedding = hasOutput ? try load("output.weight", [c.vocabularySize, c.modelDim]) : embedding

@@ -2,15 +2,24 @@ import ArgumentParser
 import Foundation
 import Transformer
 
-/// `lmdbg bench`: lmdbg's engine against its peers, side by side in one run, on the same token ids.
+/// `lmdbg bench`: lmdbg's engine against its peers, side by side in one run, on the same token ids; and the
+/// server over its protocol.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmark the engine against llama.cpp and HF transformers, side by side.",
+        abstract: "Benchmark the engine against llama.cpp and HF transformers, side by side, and the server over pipes.",
         discussion: """
-        Peers run through scripts/bench_peers.py where llama-cpp-python and torch/transformers are installed;
+        engine: peers run through scripts/bench_peers.py where llama-cpp-python and torch/transformers are installed;
         a missing peer is reported, not fatal. Every engine runs the same token ids on the same threads.
+        server: this binary is started as a child `lmdbg serve` and timed over its stdin and stdout, as a client
+        would: request round trips, debug/next to debug/stopped, tensor/read throughput, and the cost of
+        breakpoints that are armed but never stop.
+        sweep: a resid_pre activation-patching sweep on 12-token prompt pairs against the naive one-forward-per-cell
+        loop in transformers (scripts/bench_sweep_hf.py); not run by default. --write replaces only the sections that ran.
         """
     )
+
+    @Option(help: "What to measure, comma-separated: engine, server, sweep.")
+    var sections = "engine,server"
 
     @OptionGroup var model: ModelOptions
 
@@ -26,21 +35,39 @@ struct Bench: ParsableCommand {
     @Option(help: "Peers to run (llama.cpp, transformers), comma-separated; empty for none.")
     var peers = "llama.cpp,transformers"
 
-    @Option(help: "Also write the table as markdown to this file (its own section; other sections are kept).")
+    @Option(help: "Also write the table as markdown to this file.")
     var write: String?
 
-    @Flag(help: "Instead, benchmark a resid_pre activation-patching sweep against the naive loop in transformers.")
-    var sweep = false
+    func validate() throws {
+        let chosen = sections.split(separator: ",").map(String.init)
+        guard !chosen.isEmpty, chosen.allSatisfy(["engine", "server", "sweep"].contains) else {
+            throw ValidationError("--sections takes engine, server and sweep, comma-separated")
+        }
+    }
 
     func run() throws {
-        let lm = try model.load()
-        if sweep {
-            let table = try SweepBenchmark(model: lm, modelPath: try model.resolvedPath(), threads: model.threads,
-                                           repeats: repeats, runsPeer: peers.contains("transformers")).run()
-            print(table)
-            if let write { try MarkdownSections.write(table, section: "sweep-\(model.threads)-threads", to: write) }
-            return
+        let chosen = sections.split(separator: ",").map(String.init)
+        var document: [(title: String, body: String)] = []
+        if chosen.contains("engine") { document.append(("Engine", try engineTable())) }
+        if chosen.contains("server") {
+            let benchmark = ServerBenchmark(model: model.model, threads: model.threads)
+            document.append(("Server", try benchmark.run().markdown(threads: model.threads, rounds: benchmark.rounds)))
         }
+        if chosen.contains("sweep") {
+            let sweep = SweepBenchmark(model: try model.load(), modelPath: try model.resolvedPath(), threads: model.threads,
+                                       repeats: repeats, runsPeer: peers.contains("transformers"))
+            document.append(("Activation-patching sweep, \(model.threads) thread\(model.threads == 1 ? "" : "s")", try sweep.run()))
+        }
+        print(document.map { "## \($0.title)\n\n\($0.body)" }.joined(separator: "\n"))
+        if let write {
+            try BenchmarkDocument.update(at: write, with: document)
+            writeStderr("wrote \(write)\n")
+        }
+    }
+
+    /// The engine's tokens per second against its peers, as markdown.
+    private func engineTable() throws -> String {
+        let lm = try model.load()
         let lengths = sizes.split(separator: ",").compactMap { Int($0) }
         var results: [Measurement] = []
         for n in lengths {
@@ -69,9 +96,7 @@ struct Bench: ParsableCommand {
         writeStderr("lmdbg decode: done\n")
         results += try runPeers()
 
-        let table = BenchmarkTable(results: results, threads: model.threads).markdown
-        print(table)
-        if let write { try MarkdownSections.write(table, section: "engine", to: write) }
+        return BenchmarkTable(results: results, threads: model.threads).markdown
     }
 
     /// The token ids every engine runs (scripts/bench_peers.py makes the same).
@@ -94,31 +119,36 @@ struct Bench: ParsableCommand {
         return Double(tokens) / best
     }
 
+    /// Runs each peer in its own process, so a peer that crashes is reported without losing the others.
     private func runPeers() throws -> [Measurement] {
-        guard !peers.isEmpty else { return [] }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../scripts/bench_peers.py").standardized
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--model", try model.resolvedPath(), "--sizes", sizes,
-                             "--decode-steps", String(decodeSteps), "--repeats", String(repeats),
-                             "--threads", String(model.threads), "--peers", peers]
-        let output = Pipe()
-        process.standardOutput = output
-        writeStderr("running peers (\(peers)) through \(script.path)…\n")
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
         var results: [Measurement] = []
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let row = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                  let peer = row["peer"] as? String else { continue }
-            if let reason = row["skipped"] as? String {
-                writeStderr("peer \(peer) skipped: \(reason)\n")
-            } else if let metric = row["metric"] as? String, let tokens = row["tokens"] as? Int,
-                      let rate = row["tokens_per_second"] as? Double {
-                results.append(Measurement(engine: peer == "transformers" ? "transformers, every hook captured" : peer,
-                                           metric: metric, tokens: tokens, rate: rate))
+        for peer in peers.split(separator: ",").map(String.init) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script.path, "--model", try model.resolvedPath(), "--sizes", sizes,
+                                 "--decode-steps", String(decodeSteps), "--repeats", String(repeats),
+                                 "--threads", String(model.threads), "--peers", peer]
+            let output = Pipe()
+            process.standardOutput = output
+            writeStderr("running \(peer) through \(script.path)…\n")
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            if process.terminationStatus != 0 {
+                writeStderr("peer \(peer) failed (exit status \(process.terminationStatus)); its rows are missing\n")
+            }
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                guard let row = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                      let name = row["peer"] as? String else { continue }
+                if let reason = row["skipped"] as? String {
+                    writeStderr("peer \(name) skipped: \(reason)\n")
+                } else if let metric = row["metric"] as? String, let tokens = row["tokens"] as? Int,
+                          let rate = row["tokens_per_second"] as? Double {
+                    results.append(Measurement(engine: name == "transformers" ? "transformers, every hook captured" : name,
+                                               metric: metric, tokens: tokens, rate: rate))
+                }
             }
         }
         return results
@@ -171,5 +201,25 @@ struct BenchmarkTable {
             lines.append("| \(title) | " + columns.map { ratio(rate(a, $0.0, $0.1), rate(b, $0.0, $0.1)) }.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// docs/benchmarks.md: a title, then one `## ` section per kind of benchmark.
+enum BenchmarkDocument {
+    /// Replaces the given sections of the file (adding those it lacks), keeping the others.
+    static func update(at path: String, with sections: [(title: String, body: String)]) throws {
+        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "# Benchmarks\n"
+        var parts = existing.components(separatedBy: "\n## ")
+        for section in sections {
+            let text = "\(section.title)\n\n\(section.body)"
+            if let index = parts.indices.dropFirst().first(where: { parts[$0].hasPrefix(section.title + "\n") }) {
+                parts[index] = text
+            } else {
+                parts.append(text)
+            }
+        }
+        // Each part ends with a newline, so that a blank line stands before every `## `.
+        let joined = parts.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined(separator: "\n## ")
+        try joined.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }

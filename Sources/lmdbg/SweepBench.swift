@@ -2,7 +2,7 @@ import Analyses
 import Foundation
 import Transformer
 
-/// `lmdbg bench --sweep`: a full resid_pre [layer × position] activation-patching sweep on 12-token prompt
+/// `lmdbg bench --sections sweep`: a full resid_pre [layer × position] activation-patching sweep on 12-token prompt
 /// pairs, lmdbg's (which reuses work across cells) against the naive one-forward-per-cell loop in HF
 /// transformers (scripts/bench_sweep_hf.py), side by side in one run, on the same token ids.
 struct SweepBenchmark {
@@ -53,7 +53,7 @@ struct SweepBenchmark {
         var lines = [
             "Activation-patching sweep, resid_pre [\(rows[0].grid.count) layers × \(tokens.count) positions] = \(cells) cells,",
             "logit difference ' Mary' − ' John', \(threads) thread\(threads == 1 ? "" : "s"), best of \(repeats) (transformers: one run), one run of",
-            "`lmdbg bench --sweep`. The naive loop costs the same for any pair of this length.",
+            "`lmdbg bench --sections sweep`. The naive loop costs the same for any pair of this length.",
             "",
             "| engine | prompts differ at | seconds per sweep | cells per second | speed-up |",
             "|---|---|---:|---:|---:|",
@@ -102,23 +102,5 @@ struct SweepBenchmark {
         guard let seconds = row["seconds"] as? Double, let grid = row["grid"] as? [[Double]] else { return nil }
         writeStderr("transformers sweep: \(String(format: "%.3f", seconds)) s\n")
         return Peer(seconds: seconds, grid: grid)
-    }
-}
-
-/// A markdown file made of sections that different runs rewrite, each between `<!-- name -->` and
-/// `<!-- /name -->`: writing one section keeps the others.
-enum MarkdownSections {
-    static func write(_ markdown: String, section: String, to path: String) throws {
-        let open = "<!-- \(section) -->", close = "<!-- /\(section) -->"
-        let block = "\(open)\n\(markdown)\(close)\n"
-        var text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "# Benchmarks\n\n"
-        if let start = text.range(of: open), let end = text.range(of: close, range: start.upperBound..<text.endIndex) {
-            let lineEnd = text[end.upperBound...].hasPrefix("\n") ? text.index(after: end.upperBound) : end.upperBound
-            text.replaceSubrange(start.lowerBound..<lineEnd, with: block)
-        } else {
-            text += (text.hasSuffix("\n\n") ? "" : "\n") + block
-        }
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        writeStderr("wrote the \(section) section of \(path)\n")
     }
 }

@@ -77,7 +77,8 @@ struct DAPSessionTests {
 
         let scopes = try #require(client.body("scopes", ["frameId": frames[0]["id"]!])?["scopes"]?.array)
         #expect(scopes.first?["name"] == "Current" && scopes.contains { $0["name"] == "Residual stream" })
-        #expect(scopes.contains { $0["name"] == "Attention" } && scopes.contains { $0["name"] == "MLP" })
+        #expect(scopes.contains { $0["name"] == "Attention" } && !scopes.contains { $0["name"] == "MLP" },
+                "nothing of the MLP is recorded yet, so its scope is left out")
         let current = try #require(client.body("variables", ["variablesReference": scopes[0]["variablesReference"]!])?["variables"]?.array)
         let x = try #require(current.first)
         #expect(x["name"] == "x" && x["type"] == "float32[5, 576]" && x["indexedVariables"] == 5)
@@ -132,7 +133,7 @@ struct DAPSessionTests {
         let freshScopes = try #require(client.body("scopes", ["frameId": 1])?["scopes"]?.array)
         let freshX = try #require(client.body("variables", ["variablesReference": freshScopes[0]["variablesReference"]!])?["variables"]?[0])
         let zeroed = try #require(client.body("setVariable", ["variablesReference": freshX["variablesReference"]!, "name": "[1]", "value": "0"]))
-        #expect(zeroed["value"]?.string?.contains("norm 0 ") == true)
+        #expect(zeroed["value"]?.string?.contains("norm=0 ") == true)
         #expect(client.body("evaluate", ["expression": "x[0, 0] + x[1].norm()"])?["result"] == "1000")
         let refused = client.request("setExpression", ["expression": "blocks.2.hook_resid_post", "value": "0"])
         #expect(refused["success"] == false && refused["message"]?.string?.contains("not the activation at this stop") == true)

@@ -63,6 +63,7 @@ struct ConditionAndEvaluationTests {
 
         let shape = try session.evaluate("x.shape")
         #expect(shape.value == .tensor(Tensor(shape: [2], data: [3, 4])))
+        #expect(shape.text == "[3, 4]", "a small tensor is shown in full")
         let difference = try session.evaluate("(resid_mid - blocks.1.hook_resid_pre).abs().max()")
         guard case .number(let largest) = difference.value else { Issue.record("a number"); return }
         #expect(largest > 0)
@@ -74,6 +75,7 @@ struct ConditionAndEvaluationTests {
         }
         let residual = try session.evaluate("x")
         #expect(residual.summary?.norm == TensorSummary(try session.readTensor()).norm)
+        #expect(residual.text.hasPrefix("tensor[3, 4] norm="), "a larger one is summarised")
         #expect(try session.variables(reference: residual.variablesReference).total == 3)
         #expect(try session.readTensor(expression: "x[-1] * 2") == Tensor(shape: [4], data: try session.readTensor(slice: TensorSlice(parsing: "[-1]")).data.map { $0 * 2 }))
 

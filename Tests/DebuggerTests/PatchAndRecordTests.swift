@@ -141,4 +141,56 @@ struct PatchAndRecordTests {
         }
         session.terminate()
     }
+
+    @Test func budgetLossesAreReportedOncePerStopOrPassAndReadsSayWhatWasLost() throws {
+        let (session, log) = makeSession(budget: 100)
+        let run = try session.launch(LaunchConfiguration(prompt: "ab", maxNewTokens: 2, stopOnEntry: true)).runID
+        _ = log.nextStop()
+        // Stepping to the next token records the 20 other hooks of the prompt pass and the next embed; the
+        // record keeps the last two (logits is 64 bytes) and evicts the rest.
+        try session.resume(.next(.token))
+        #expect(log.nextStop()?.tokenStep == 1)
+        let events = log.all.compactMap { event -> String? in
+            switch event {
+            case .recording(let notice): "recording \(notice.runID) \(notice.evicted) \(notice.refused)"
+            case .output(let output): output.category == .generated ? "generated" : nil
+            case .stopped(let stop): "stopped \(stop.tokenStep)"
+            case .terminated: nil
+            }
+        }
+        #expect(events == ["stopped 0", "recording \(run) 19 0", "generated", "recording \(run) 1 0", "stopped 1"],
+                "one notice at the end of the prompt pass, one before the stop")
+        #expect(throws: DebugError.budgetExceeded(
+            "blocks.0.hook_resid_pre is no longer in the record: 20 older activations were evicted (memory budget 100 bytes)")) {
+            try session.readTensor(hook: "blocks.0.hook_resid_pre")
+        }
+        do {
+            _ = try session.evaluate("blocks.2.hook_mlp_out.norm()")
+            Issue.record("an evicted hook evaluated")
+        } catch DebugError.expression(let message, _, _) {
+            #expect(message.contains("no longer in the record"))
+        }
+        #expect(try session.readTensor(hook: "logits").shape == [2, 8], "the last activations are still there")
+        session.terminate()
+    }
+
+    @Test func anActivationLargerThanTheBudgetIsRefusedAndSaysSo() throws {
+        let (session, log) = makeSession(budget: 40)
+        session.setBreakpoints([BreakpointSpec(hook: "logits")])
+        try session.launch(LaunchConfiguration(prompt: "ab"))
+        #expect(log.nextStop()?.hook == .logits)
+        let notices = log.all.compactMap { event -> RecordingNotice? in
+            if case .recording(let notice) = event { return notice }
+            return nil
+        }
+        #expect(notices.map(\.refused) == [1])
+        #expect(notices.first?.message == "recording: 1 activation was too large to record (memory budget 40 bytes); "
+            + "step back cannot reach them")
+        #expect(try session.readTensor().shape == [2, 8], "the live activation is still readable")
+        #expect(throws: DebugError.budgetExceeded(
+            "cannot step back further: 1 activation was too large to record (memory budget 40 bytes)")) {
+            try session.stepBack()
+        }
+        session.terminate()
+    }
 }

@@ -250,7 +250,8 @@ struct SessionTests {
         #expect(frames.map(\.kind) == [.hook, .layer, .token])
         #expect(frames.map(\.name) == ["blocks.0.hook_resid_post", "blocks.0", "prompt"])
         let scopes = try session.scopes(frameID: frames[0].id)
-        #expect(scopes.map(\.name) == ["Current", "Residual stream", "Attention", "MLP", "Logits"])
+        #expect(scopes.map(\.name) == ["Current", "Residual stream", "Attention", "Logits"],
+                "MLP has nothing recorded at this stop, so it is left out")
 
         let current = try session.variables(reference: scopes[0].variablesReference).variables
         let x = try #require(current.first { $0.name == "x" })
@@ -269,7 +270,7 @@ struct SessionTests {
 
         let attention = try session.variables(reference: scopes[2].variablesReference).variables.map(\.name)
         #expect(attention == ["blocks.0.attn.hook_z"], "only what was recorded before this stop")
-        let logits = try session.variables(reference: scopes[4].variablesReference).variables
+        let logits = try session.variables(reference: scopes[3].variablesReference).variables
         #expect(logits.map(\.name) == ["lens(x[-1])"])
 
         try session.resume(.continue)
@@ -309,6 +310,25 @@ struct SessionTests {
         gate.signal()
         #expect(runningLog.termination() != nil)
         _ = log
+    }
+
+    @Test func aResumedRunIsRunningAsSoonAsResumeReturns() throws {
+        // Each pass after the first waits for the gate, so the run cannot stop again before the checks.
+        let model = ToyModel()
+        let gate = DispatchSemaphore(value: 0)
+        model.beforePass = { pass in if pass > 0 { gate.wait() } }
+        let (session, log) = makeSession(model)
+        session.setBreakpoints([BreakpointSpec(hook: "logits")])
+        try session.launch(LaunchConfiguration(prompt: "abc", maxNewTokens: 8))
+        for _ in 0..<8 {
+            #expect(log.nextStop()?.hook == .logits)
+            try session.resume(.continue)
+            #expect(session.state == .running, "the old stop is gone")
+            #expect(throws: DebugError.notStopped) { try session.stackTrace() }
+            #expect(throws: DebugError.notStopped) { try session.resume(.next(.hook)) }
+            gate.signal()
+        }
+        #expect(log.termination() != nil)
     }
 
     @Test func relaunchEndsTheRunningOneFirst() throws {

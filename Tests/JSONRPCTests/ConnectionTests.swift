@@ -81,6 +81,18 @@ private func writeString(_ text: String, to descriptor: Int32) {
         #expect(params == ["for": 1])
     }
 
+    @Test func aLargeMessageCrossesWholeThroughEnlargedPipes() async throws {
+        var toServer: [Int32] = [0, 0], toClient: [Int32] = [0, 0]
+        #expect(pipe(&toServer) == 0 && pipe(&toClient) == 0)
+        let serverSide = try Connection(input: toServer[0], output: toClient[1])
+        startEchoServer(serverSide)
+        let client = JSONRPCClient(connection: try Connection(input: toClient[0], output: toServer[1]))
+        defer { client.close() }
+        #expect(fcntl(toClient[0], 1032) >= 1 << 20, "F_GETPIPE_SZ: the pipe holds 1 MB")
+        let data = String(repeating: "0123456789+/abcdefABCDEF", count: 200_000)
+        #expect(try await client.request("echo", params: ["data": .string(data)]) == ["data": .string(data)])
+    }
+
     @Test func errorResponsesThrow() async throws {
         let (serverSide, clientSide) = try Connection.pair()
         startEchoServer(serverSide)

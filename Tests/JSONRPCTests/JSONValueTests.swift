@@ -100,6 +100,58 @@ import Testing
         #expect(throws: JSONError.self) { try JSONValue(parsing: #"{"id":1,"id":2}"#) }
     }
 
+    @Test func doublesAreWrittenAsJanssonWroteThem() throws {
+        let cases: [(Double, String)] = [(3, "3.0"), (-0.0, "-0.0"), (2.5, "2.5"), (0.1, "0.10000000000000001"),
+                                         (1e300, "1.0000000000000001e300"), (1e-5, "1.0000000000000001e-5"),
+                                         (-2.5e-300, "-2.5e-300"), (1e16, "10000000000000000.0"), (1e17, "1e17")]
+        for (value, text) in cases { #expect(try JSONValue.double(value).serializedString() == text) }
+    }
+
+    @Test func controlCharactersAreEscapedInUpperCaseHex() throws {
+        #expect(try JSONValue.string("\u{1}\u{1f}\u{7f}").serializedString() == #""\u0001\u001F\#u{7f}""#)
+    }
+
+    @Test func specialCharactersAreFoundAtEveryOffset() throws {
+        // Strings are scanned 8 bytes at a time: put each special character at every offset of a word.
+        for special in ["\"", "\\", "\n", "\u{1}", "\u{1f}"] {
+            for offset in 0..<17 {
+                let text = String(repeating: "a~é", count: offset / 3) + String(repeating: "z", count: offset % 3) + special + "\u{7f}ÿ"
+                let escaped = text.unicodeScalars.map { scalar -> String in
+                    switch scalar {
+                    case "\"": #"\""#
+                    case "\\": #"\\"#
+                    case "\n": #"\n"#
+                    case "\u{1}": #"\u0001"#
+                    case "\u{1f}": #"\u001F"#
+                    default: String(scalar)
+                    }
+                }.joined()
+                #expect(try JSONValue.string(text).serializedString() == "\"" + escaped + "\"")
+                #expect(try JSONValue(parsing: JSONValue.string(text).serialized()) == .string(text))
+            }
+        }
+        #expect(throws: JSONError.self) { try JSONValue(parsing: "\"12345678\u{1}\"") }
+    }
+
+    @Test func surrogatesMustPair() {
+        for text in [#""\ud83e""#, #""\udd99""#, #""\ud83e\u0041""#, #""\ud83e x""#] {
+            #expect(throws: JSONError.self, "\(text)") { try JSONValue(parsing: text) }
+        }
+    }
+
+    @Test func nestingIsBounded() throws {
+        #expect(try JSONValue(parsing: String(repeating: "[", count: 2048) + String(repeating: "]", count: 2048)) != .null)
+        #expect(throws: JSONError.self) {
+            try JSONValue(parsing: String(repeating: "[", count: 2049) + String(repeating: "]", count: 2049))
+        }
+    }
+
+    @Test func aLongStringRoundTripsWhole() throws {
+        let text = String(repeating: "AbC+/09=", count: 1 << 17) + "é\n\"end"
+        let value: JSONValue = ["data": .string(text), "shape": [2]]
+        #expect(try JSONValue(parsing: value.serialized()) == value)
+    }
+
     @Test func topLevelScalarsParse() throws {
         #expect(try JSONValue(parsing: " null ") == .null)
         #expect(try JSONValue(parsing: "\"s\"") == "s")

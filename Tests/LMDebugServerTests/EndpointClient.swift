@@ -64,6 +64,19 @@ final class EndpointClient: @unchecked Sendable {
         }
     }
 
+    /// Every message sent so far, each as a short label: `response 3`, `debug/stopped 1` (with the session id).
+    func labels() -> [String] {
+        condition.withLock {
+            sent.map { message in
+                switch message {
+                case .response(let id, _), .errorResponse(let id?, _): "response \(id.jsonValue.int ?? -1)"
+                case .notification(let method, let params): "\(method) \(params?["sessionId"]?.int ?? 0)"
+                default: "other"
+                }
+            }
+        }
+    }
+
     /// The schema's complaints about every message the endpoint sent so far.
     func schemaProblems() throws -> [String] {
         let description = try ProtocolDescription(contentsOf: try #require(ProtocolDescription.schemaURL()))

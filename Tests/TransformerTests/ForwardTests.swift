@@ -17,12 +17,19 @@ func hookError(_ a: [Float], _ b: [Float]) -> Float {
     return worst / scale
 }
 
-/// The forward pass on a small random model, checked against `referenceForward`.
+/// The forward pass on small random models (LLaMA, and Gemma 3 with a sliding window of 4), checked
+/// against `referenceForward`.
 struct ForwardTests {
     let model = randomModel()
+    let gemma = randomModel(gemma: true)
     let tokens: [Int32] = [3, 17, 42, 0, 9, 9, 31, 5, 49, 12, 7]
 
-    @Test func everyHookMatchesReference() throws {
+    /// 150 tokens take prefill's blocked causal attention through several row blocks.
+    static let longTokens: [Int32] = (0..<150).map { Int32(($0 * 37 + 11) % 50) }
+
+    @Test(arguments: [false, true], [false, true])
+    func everyHookMatchesReference(long: Bool, gemma: Bool) throws {
+        let tokens = long ? Self.longTokens : tokens, model = gemma ? self.gemma : model
         let recorder = Recorder()
         let logits = try model.forward(tokens, cache: model.makeCache(), observer: recorder)
         let reference = referenceForward(model, tokens: tokens)
@@ -63,13 +70,16 @@ struct ForwardTests {
 
     /// Decoding in chunks with the cache gives the rows of one full pass, and the hooks of the later
     /// chunks are the full pass's rows (scores and patterns over all positions so far).
-    @Test func cacheMatchesFullRecomputation() throws {
+    @Test(arguments: [[4, 1, 1, 3, 2], [70, 1, 79]], [false, true])
+    func cacheMatchesFullRecomputation(chunks: [Int], gemma: Bool) throws {
+        let tokens = chunks.reduce(0, +) == Self.longTokens.count ? Self.longTokens : tokens
+        let model = gemma ? self.gemma : model
         let full = Recorder()
         let fullLogits = try model.forward(tokens, cache: model.makeCache(), observer: full)
         let vocab = model.config.vocabularySize, heads = model.config.headCount, T = tokens.count
         let cache = model.makeCache(capacity: 2)
         var start = 0
-        for chunk in [4, 1, 1, 3, 2] {
+        for chunk in chunks {
             let recorder = Recorder()
             let logits = try model.forward(Array(tokens[start..<start + chunk]), cache: cache, observer: recorder)
             #expect(cache.count == start + chunk)
@@ -97,19 +107,21 @@ struct ForwardTests {
     }
 
     /// An edit at any hook point carries through the rest of the pass exactly as in the reference.
-    @Test(arguments: HookPoint.BlockHook.allCases)
-    func patchCarriesThrough(_ blockHook: HookPoint.BlockHook) throws {
-        try checkPatch(at: .block(1, blockHook))
-        try checkPatch(at: .block(0, blockHook))
+    @Test(arguments: HookPoint.BlockHook.allCases, [false, true])
+    func patchCarriesThrough(_ blockHook: HookPoint.BlockHook, gemma: Bool) throws {
+        try checkPatch(at: .block(1, blockHook), gemma: gemma)
+        try checkPatch(at: .block(0, blockHook), gemma: gemma)
     }
 
-    @Test func patchAtGlobalHooks() throws {
+    @Test(arguments: [false, true])
+    func patchAtGlobalHooks(gemma: Bool) throws {
         for hook: HookPoint in [.embed, .lnFinalScale, .lnFinalNormalized, .logits] {
-            try checkPatch(at: hook)
+            try checkPatch(at: hook, gemma: gemma)
         }
     }
 
-    private func checkPatch(at target: HookPoint) throws {
+    private func checkPatch(at target: HookPoint, gemma: Bool) throws {
+        let model = gemma ? self.gemma : model
         // Scales finite entries by a position-dependent factor and shifts them (-inf stays -inf).
         func edit(_ hook: HookPoint, _ data: UnsafeMutableBufferPointer<Float>) {
             guard hook == target else { return }

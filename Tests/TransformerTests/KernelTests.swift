@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import Tensors
@@ -18,7 +19,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
 
 struct BLASTests {
     /// gemm, including the m = 1 case that dispatches to gemv, every transpose combination and strides.
-    @Test(arguments: [(1, 37, 19), (5, 8, 3), (17, 33, 65), (64, 40, 96)])
+    @Test(arguments: [(1, 37, 19), (5, 8, 3), (17, 33, 65), (64, 40, 96), (130, 37, 300), (7, 3100, 20)])
     func gemmMatchesReference(m: Int, n: Int, k: Int) {
         for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
             let lda = (transposeA ? m : k) + 3, ldb = (transposeB ? k : n) + 2, ldc = n + 1
@@ -40,6 +41,30 @@ struct BLASTests {
                 }
             }
             #expect(relativeError(fast, slow) < 1e-5, "transposeA \(transposeA) transposeB \(transposeB)")
+        }
+    }
+
+    /// Each instruction set of our own gemm kernel this CPU runs, not just the one `BLAS.gemm` picks;
+    /// sizes cross the kernel's blocks (k 256, m 120, n 3072) and leave partial tiles.
+    @Test(arguments: [(7, 45, 19), (130, 37, 300), (13, 3100, 9), (6, 32, 8)])
+    func ownKernelMatchesReference(m: Int, n: Int, k: Int) {
+        for isa in [Int32(CK_AVX2), Int32(CK_AVX512)] where isa <= ck_best_isa() {
+            for transposeB in [false, true] {
+                let lda = k + 1, ldb = (transposeB ? k : n) + 3, ldc = n + 2
+                let a = randomFloats(m * lda, seed: 30), b = randomFloats((transposeB ? n : k) * ldb, seed: 31)
+                for beta: Float in [0, 0.5] {
+                    var fast = randomFloats(m * ldc, seed: 32), slow = fast
+                    ck_sgemm(isa, transposeB ? 1 : 0, m, n, k, 1.5, a, lda, b, ldb, beta, &fast, ldc)
+                    a.withUnsafeBufferPointer { a in
+                        b.withUnsafeBufferPointer { b in
+                            ReferenceBLAS.gemm(transposeB: transposeB, m: m, n: n, k: k, alpha: 1.5,
+                                               a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb,
+                                               beta: beta, c: &slow, ldc: ldc)
+                        }
+                    }
+                    #expect(relativeError(fast, slow) < 1e-5, "isa \(isa) transposeB \(transposeB) beta \(beta)")
+                }
+            }
         }
     }
 
@@ -159,6 +184,38 @@ struct KernelTests {
         Kernels.siluMultiply(gate: gate, up: up, into: &fast, count: count)
         ReferenceKernels.siluMultiply(gate: gate, up: up, into: &slow, count: count)
         #expect(relativeError(fast, slow) < 1e-6)
+    }
+
+    @Test(arguments: widths)
+    func geluTanhMultiplyMatchesReference(count: Int) {
+        let gate = randomFloats(count, seed: 17, scale: 12), up = randomFloats(count, seed: 18)
+        var fast = [Float](repeating: 0, count: count), slow = fast
+        Kernels.geluTanhMultiply(gate: gate, up: up, into: &fast, count: count)
+        ReferenceKernels.geluTanhMultiply(gate: gate, up: up, into: &slow, count: count)
+        #expect(relativeError(fast, slow) < 1e-6)
+    }
+
+    @Test(arguments: widths)
+    func geluTanhAndRowKernelsMatchReference(count: Int) {
+        let x = randomFloats(3 * count, seed: 19, scale: 6), bias = randomFloats(count, seed: 20)
+        var fast = [Float](repeating: 0, count: 3 * count), slow = fast
+        Kernels.geluTanh(x, into: &fast, count: 3 * count)
+        ReferenceKernels.geluTanh(x, into: &slow, count: 3 * count)
+        #expect(relativeError(fast, slow) < 1e-6)
+        Kernels.centreRows(x, rows: 3, dim: count, into: &fast)
+        ReferenceKernels.centreRows(x, rows: 3, dim: count, into: &slow)
+        Kernels.addRows(&fast, rows: 3, dim: count, bias: bias)
+        ReferenceKernels.addRows(&slow, rows: 3, dim: count, bias: bias)
+        #expect(relativeError(fast, slow) < 1e-5)
+    }
+
+    /// Values of torch.nn.functional.gelu(x, approximate="tanh") in float64.
+    @Test func geluTanhKnownValues() {
+        let x: [Float] = [-3, -1, -0.5, 0, 0.5, 1, 3]
+        let expected: [Float] = [-0.0036373921, -0.1588080094, -0.1542859902, 0, 0.3457140098, 0.8411919906, 2.9963626079]
+        var out = [Float](repeating: 0, count: x.count)
+        Kernels.geluTanhMultiply(gate: x, up: [Float](repeating: 1, count: x.count), into: &out, count: x.count)
+        for (found, value) in zip(out, expected) { #expect(abs(found - value) < 1e-6) }
     }
 
     @Test(arguments: [2, 10, 64, 80])

@@ -22,6 +22,13 @@ func referenceForward(
                              weight: weight.pointer, outFeatures: outFeatures, into: &y)
         return y
     }
+    /// RMSNorm over rows of `dim` with no hooks (QK-norm, post-sublayer norms).
+    func plainNorm(_ x: [Float], _ weight: Parameter, dim: Int) -> [Float] {
+        var scale = [Float](repeating: 0, count: x.count / dim), out = x
+        ReferenceKernels.rmsScale(x, rows: x.count / dim, dim: dim, epsilon: c.normEpsilon, into: &scale)
+        ReferenceKernels.divideRows(x, by: scale, rows: x.count / dim, dim: dim, weight: weight.pointer, into: &out)
+        return out
+    }
     func rmsNorm(_ x: [Float], _ weight: Parameter, _ scaleHook: HookPoint, _ normalizedHook: HookPoint) -> [Float] {
         let rows = x.count / d
         var scale = [Float](repeating: 0, count: rows)
@@ -34,8 +41,8 @@ func referenceForward(
         return normalized
     }
 
-    let table = RotaryTable(positions: 0..<T, dim: headDim, base: c.ropeBase)
     var x = tokens.flatMap { Array(UnsafeBufferPointer(start: w.tokenEmbedding.pointer + Int($0) * d, count: d)) }
+        .map { $0 * c.embeddingScale }
     hook(.embed, &x)
     for l in 0..<c.layerCount {
         let layer = w.layers[l]
@@ -45,6 +52,12 @@ func referenceForward(
         hook(.block(l, .q), &q)
         hook(.block(l, .k), &k)
         hook(.block(l, .v), &v)
+        if let queryNorm = layer.queryNorm, let keyNorm = layer.keyNorm {
+            q = plainNorm(q, queryNorm, dim: headDim)
+            k = plainNorm(k, keyNorm, dim: headDim)
+        }
+        let sliding = c.slidingWindow != nil && (l + 1) % c.slidingWindowPattern != 0
+        let table = RotaryTable(positions: 0..<T, dim: headDim, base: sliding ? c.localRopeBase : c.ropeBase)
         ReferenceKernels.rotateHalf(&q, rows: T, heads: heads, headDim: headDim, cos: table.cos, sin: table.sin)
         ReferenceKernels.rotateHalf(&k, rows: T, heads: kvHeads, headDim: headDim, cos: table.cos, sin: table.sin)
         hook(.block(l, .rotQ), &q)
@@ -54,10 +67,10 @@ func referenceForward(
         for h in 0..<heads {
             let g = h * kvHeads / heads
             for i in 0..<T {
-                for j in 0...i {
+                for j in 0...i where !sliding || j > i - c.slidingWindow! {
                     var dot: Float = 0
                     for e in 0..<headDim { dot += q[(i * heads + h) * headDim + e] * k[(j * kvHeads + g) * headDim + e] }
-                    scores[(h * T + i) * T + j] = dot / Float(headDim).squareRoot()
+                    scores[(h * T + i) * T + j] = dot * c.attentionScale
                 }
             }
         }
@@ -79,18 +92,24 @@ func referenceForward(
         }
         hook(.block(l, .z), &z)
         var attnOut = linear(z, layer.output)
+        if let norm = layer.postAttentionNorm { attnOut = plainNorm(attnOut, norm, dim: d) }
         hook(.block(l, .attnOut), &attnOut)
         x = zip(x, attnOut).map(+)
         hook(.block(l, .residMid), &x)
 
         let mlpIn = rmsNorm(x, layer.mlpNorm, .block(l, .ln2Scale), .block(l, .ln2Normalized))
-        var pre = linear(mlpIn, layer.gate), preLinear = linear(mlpIn, layer.up)
+        var pre = linear(mlpIn, layer.gate), preLinear = linear(mlpIn, layer.up!)
         hook(.block(l, .mlpPre), &pre)
         hook(.block(l, .mlpPreLinear), &preLinear)
         var post = [Float](repeating: 0, count: pre.count)
-        ReferenceKernels.siluMultiply(gate: pre, up: preLinear, into: &post, count: pre.count)
+        if c.gateActivation == .silu {
+            ReferenceKernels.siluMultiply(gate: pre, up: preLinear, into: &post, count: pre.count)
+        } else {
+            ReferenceKernels.geluTanhMultiply(gate: pre, up: preLinear, into: &post, count: pre.count)
+        }
         hook(.block(l, .mlpPost), &post)
         var mlpOut = linear(post, layer.down)
+        if let norm = layer.postMLPNorm { mlpOut = plainNorm(mlpOut, norm, dim: d) }
         hook(.block(l, .mlpOut), &mlpOut)
         x = zip(x, mlpOut).map(+)
         hook(.block(l, .residPost), &x)
@@ -102,10 +121,17 @@ func referenceForward(
 }
 
 /// A small model with random weights: two layers, grouped-query attention with 2 query heads per KV head.
-func randomModel(seed: UInt64 = 42) -> LanguageModel {
-    let config = ModelConfig(
-        architecture: .llama, layerCount: 2, modelDim: 32, headCount: 4, kvHeadCount: 2, headDim: 8,
-        mlpDim: 48, vocabularySize: 50, contextLength: 128, ropeBase: 10000, normEpsilon: 1e-5)
+/// `gemma`: three layers with Gemma 3's features, a sliding window of 4 on layers 0 and 1 (pattern 3).
+func randomModel(seed: UInt64 = 42, gemma: Bool = false) -> LanguageModel {
+    let config = gemma
+        ? ModelConfig(
+            architecture: .gemma3, layerCount: 3, modelDim: 32, headCount: 4, kvHeadCount: 2, headDim: 8,
+            mlpDim: 48, vocabularySize: 50, contextLength: 128, ropeBase: 1e6, normEpsilon: 1e-6,
+            attentionScale: 0.3, embeddingScale: Float(32.0.squareRoot()), slidingWindow: 4, slidingWindowPattern: 3,
+            localRopeBase: 100, queryKeyNorm: true, postSublayerNorm: true, gateActivation: .geluTanh)
+        : ModelConfig(
+            architecture: .llama, layerCount: 2, modelDim: 32, headCount: 4, kvHeadCount: 2, headDim: 8,
+            mlpDim: 48, vocabularySize: 50, contextLength: 128, ropeBase: 10000, normEpsilon: 1e-5)
     var seed = seed
     func parameter(_ shape: [Int], scale: Float = 0.3, offset: Float = 0) -> Parameter {
         seed += 1
@@ -118,7 +144,11 @@ func randomModel(seed: UInt64 = 42) -> LanguageModel {
             key: parameter([c.kvDim, c.modelDim]), value: parameter([c.kvDim, c.modelDim]),
             output: parameter([c.modelDim, c.qDim]), mlpNorm: parameter([c.modelDim], offset: 1),
             gate: parameter([c.mlpDim, c.modelDim]), up: parameter([c.mlpDim, c.modelDim]),
-            down: parameter([c.modelDim, c.mlpDim]))
+            down: parameter([c.modelDim, c.mlpDim]),
+            queryNorm: gemma ? parameter([c.headDim], offset: 1) : nil,
+            keyNorm: gemma ? parameter([c.headDim], offset: 1) : nil,
+            postAttentionNorm: gemma ? parameter([c.modelDim], offset: 1) : nil,
+            postMLPNorm: gemma ? parameter([c.modelDim], offset: 1) : nil)
     }
     let embedding = parameter([c.vocabularySize, c.modelDim], scale: 1)
     let weights = ModelWeights(tokenEmbedding: embedding, layers: layers,

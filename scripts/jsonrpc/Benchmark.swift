@@ -46,7 +46,7 @@ struct JSONRPCBenchmark {
         let bytes = Array(requestText.utf8)
         let data = Data(bytes)
 
-        try measure("JSONRPC: parse + classify + serialise (jansson)") {
+        try measure("JSONRPC: parse + classify + serialise") {
             let message = try JSONRPCMessage(parsing: bytes)
             return try message.serialized().count
         }

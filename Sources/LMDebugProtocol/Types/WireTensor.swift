@@ -25,12 +25,7 @@ public struct WireTensor: Codable, Sendable, Equatable {
     public init(shape: [Int], values: [Float]) {
         precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
                      "WireTensor: \(values.count) values do not fill shape \(shape)")
-        var bytes = Data(count: values.count * 4)
-        bytes.withUnsafeMutableBytes { raw in
-            for (index, value) in values.enumerated() {
-                raw.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)
-            }
-        }
+        let bytes = values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
         self.init(shape: shape, data: bytes.base64EncodedString())
     }
 
