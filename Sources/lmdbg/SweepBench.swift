@@ -53,7 +53,10 @@ struct SweepBenchmark {
         var lines = [
             "Activation-patching sweep, resid_pre [\(rows[0].grid.count) layers × \(tokens.count) positions] = \(cells) cells,",
             "logit difference ' Mary' − ' John', \(threads) thread\(threads == 1 ? "" : "s"), best of \(repeats) (transformers: one run), one run of",
-            "`lmdbg bench --sections sweep`. The naive loop costs the same for any pair of this length.",
+            "`lmdbg bench --sections sweep`. The naive loop costs the same for any pair of this length. The first pair",
+            "differs in one token, so the cells before it need no pass (their activations are the same in both runs); the",
+            "second differs from position 1 on, so nearly every cell runs, each from its layer and position only, with the",
+            "cells of a layer stacked into one pass (docs/analyses.md).",
             "",
             "| engine | prompts differ at | seconds per sweep | cells per second | speed-up |",
             "|---|---|---:|---:|---:|",
