@@ -88,21 +88,4 @@ extension LanguageModel {
             (0..<rows).map { Self.topTokens(UnsafeBufferPointer(rebasing: all[$0 * vocabulary ..< ($0 + 1) * vocabulary]), k: k) }
         }
     }
-
-    func validate(k: Int) throws {
-        guard (1...config.vocabularySize).contains(k) else {
-            throw AnalysisError(field: "k", "must be between 1 and \(config.vocabularySize), not \(k)")
-        }
-    }
-
-    /// Positions in `0..<count`, negative ones counted from the end (-1 is the last).
-    func resolve(positions: [Int], count: Int, field: String = "positions") throws -> [Int] {
-        try positions.map { position in
-            let resolved = position < 0 ? position + count : position
-            guard (0..<count).contains(resolved) else {
-                throw AnalysisError(field: field, "position \(position) is outside the \(count) tokens")
-            }
-            return resolved
-        }
-    }
 }
