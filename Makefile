@@ -31,11 +31,16 @@ references:
 	HF_HUB_OFFLINE=1 python3 scripts/make_tokenizer_references.py
 	python3 scripts/make_dequant_references.py
 	python3 scripts/make_safetensors_reference.py
+	HF_HUB_OFFLINE=1 python3 scripts/make_analysis_references.py
+	HF_HUB_OFFLINE=1 python3 scripts/train_test_sae.py
 
 # Runs the engine against llama.cpp and HF transformers (where installed), and the server over pipes, and
-# records the tables (`lmdbg bench --sections server --write docs/benchmarks.md` redoes only the server's).
+# records the tables (`lmdbg bench --sections server --write docs/benchmarks.md` redoes only the server's);
+# then activation-patching sweeps against the naive loop in transformers, on 1 and on 2 threads.
 bench: build
 	$(BIN)/lmdbg bench --write docs/benchmarks.md
+	$(BIN)/lmdbg bench --sections sweep --threads 1 --write docs/benchmarks.md
+	$(BIN)/lmdbg bench --sections sweep --threads 2 --write docs/benchmarks.md
 
 # Replays the protocol transcripts in Specs/ against the release binary (see Specs/README.md).
 specs: build

@@ -33,14 +33,16 @@ let package = Package(
         .target(name: "ModelFiles", dependencies: ["Tensors"], swiftSettings: optimised),
         .target(name: "Tokenizers", dependencies: ["ModelFiles"], swiftSettings: optimised),
         .target(name: "Transformer", dependencies: ["Tensors", "ModelFiles", "Tokenizers"], swiftSettings: optimised),
-        .target(name: "Debugger", dependencies: ["Transformer"]),
+        // Interpretability analyses on the engine: logit lens, attribution, patching sweeps, steering, SAEs.
+        .target(name: "Analyses", dependencies: ["Transformer", "Tensors", "ModelFiles"], swiftSettings: optimised),
+        .target(name: "Debugger", dependencies: ["Transformer", "Analyses"]),
 
         // Where the two meet.
-        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger", "ModelFiles"]),
+        .target(name: "LMDebugServer", dependencies: ["LMDebugProtocol", "Debugger", "Analyses", "ModelFiles"]),
         // The Debug Adapter Protocol in front of the same debugger (`lmdbg --dap`).
         .target(name: "DAPServer", dependencies: ["JSONRPC", "Debugger", "Transformer", "ModelFiles"]),
         .executableTarget(name: "lmdbg", dependencies: [
-            "JSONRPC", "LMDebugServer", "DAPServer", "Transformer", "ModelFiles", "Tokenizers",
+            "JSONRPC", "LMDebugServer", "DAPServer", "Analyses", "Transformer", "ModelFiles", "Tokenizers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimised),
 
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFiles"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "ModelFiles"]),
+        .testTarget(name: "AnalysesTests", dependencies: ["Analyses", "Transformer", "ModelFiles"]),
         .testTarget(name: "DebuggerTests", dependencies: ["Debugger"]),
         .testTarget(name: "LMDebugServerTests", dependencies: ["LMDebugServer", "ProtocolSchema", "ModelFiles"]),
         .testTarget(name: "DAPServerTests", dependencies: ["DAPServer", "JSONRPC", "Transformer", "ModelFiles"]),

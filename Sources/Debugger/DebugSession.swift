@@ -42,6 +42,8 @@ public final class DebugSession: @unchecked Sendable {
     private var exceptionFilters = ExceptionFilters()
     private(set) var patches: [ActivePatch] = []
     private var resampleCache: [Int: [HookPoint: (tensor: Tensor, positions: Int)]] = [:]
+    /// Attached SAEs (see `Analyses/SessionSAEs.swift`).
+    var analyses = AnalysisState()
     private var nextBreakpointID = 1
     private var nextPatchID = 1
     private var nextRunID = 1
@@ -415,6 +417,9 @@ public final class DebugSession: @unchecked Sendable {
         }
         if case .scale(let factor) = patch.operation, !factor.isFinite {
             throw DebugError.invalidArgument(field: "\(field).scale", message: "the factor must be finite")
+        }
+        if case .features(let features) = patch.operation, hooks != [features.hook] {
+            throw DebugError.invalidArgument(field: "\(field).hook", message: "SAE \(features.saeID) reads \(features.hook.name) only")
         }
         for hook in hooks {
             let layout = HookLayout(hook)

@@ -139,6 +139,7 @@ extension DebugSession {
                 guard !values.isEmpty else { continue }
                 scopes.append(Scope(name: kind.rawValue, variablesReference: run.stop!.references.add(.values(values))))
             }
+            if frameID == FrameID.hook { scopes += saeScopes(run: run, stop: run.stop!) }
             return scopes
         }
     }

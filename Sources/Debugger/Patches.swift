@@ -48,6 +48,8 @@ public enum PatchOperation: Equatable, Sendable {
     case projectOut(Tensor)
     /// Resample ablation: the activation of the same hook and position in a run of `source` (run once, cached).
     case resample(source: String)
+    /// Ablates or steers along SAE features, at the hook the SAE reads.
+    case features(FeaturePatch)
 
     public var name: String {
         switch self {
@@ -58,6 +60,7 @@ public enum PatchOperation: Equatable, Sendable {
         case .scale: "scale"
         case .projectOut: "projectOut"
         case .resample: "resample"
+        case .features(let patch): patch.mode == .ablate ? "ablateFeatures" : "steerFeatures"
         }
     }
 
@@ -67,6 +70,7 @@ public enum PatchOperation: Equatable, Sendable {
         case .set: "value"
         case .add, .projectOut: "vector"
         case .zero, .mean, .scale, .resample: "op"
+        case .features: "features"
         }
     }
 
@@ -74,7 +78,7 @@ public enum PatchOperation: Equatable, Sendable {
     var operand: Tensor? {
         switch self {
         case .set(let tensor), .add(let tensor), .projectOut(let tensor): tensor
-        case .zero, .mean, .scale, .resample: nil
+        case .zero, .mean, .scale, .resample, .features: nil
         }
     }
 }
@@ -199,6 +203,13 @@ final class PatchApplier {
             sums[view.hook] = running
             let mean = running.sum.map { Float($0 / Double(running.count)) }
             for indices in selected { write(mean, indices) }
+        case .features(let patch):
+            guard patch.sae.inputWidth == length else { return [] }
+            for indices in selected {
+                var vector = read(indices)
+                patch.apply(to: &vector)
+                write(vector, indices)
+            }
         case .resample:
             guard let source = resampleSource[view.hook] else { return [] }
             var touched: [Int] = []

@@ -28,6 +28,12 @@ public enum ProtocolRegistry {
         SetPatchesRequest.self,
         ListPatchesRequest.self,
         ClearPatchesRequest.self,
+        LogitLensRequest.self,
+        AttributionRequest.self,
+        PatchSweepRequest.self,
+        SteerFromContrastRequest.self,
+        LoadSAERequest.self,
+        SAEFeaturesRequest.self,
     ]
 
     /// Every notification, both directions.

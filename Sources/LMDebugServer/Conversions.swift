@@ -91,8 +91,9 @@ extension ModelInfo {
 }
 
 extension PatchSpec {
-    /// The patch as the debugger takes it; `index` names it in messages (`patches[2].vector`).
-    func patch(index: Int) throws -> Debugger.Patch {
+    /// The patch as the debugger takes it; `index` names it in messages (`patches[2].vector`). Feature
+    /// operations find their SAE in `session`.
+    func patch(index: Int, session: DebugSession) throws -> Debugger.Patch {
         let field = "patches[\(index)]"
         func required<T>(_ value: T?, _ name: String) throws -> T {
             guard let value else { throw ServerError(.invalidParams, "\(field).\(name): required by op '\(op.rawValue)'") }
@@ -110,6 +111,13 @@ extension PatchSpec {
         case .scale: operation = .scale(Float(try required(scale, "scale")))
         case .projectOut: operation = .projectOut(try required(self.vector, "vector").tensor(field: "\(field).vector"))
         case .resample: operation = .resample(source: try required(source, "source"))
+        case .ablateFeatures, .steerFeatures:
+            let mode: FeaturePatch.Mode = op == .ablateFeatures ? .ablate : .steer(scale: Float(scale ?? 1))
+            do {
+                operation = .features(try session.featurePatch(sae: sae, features: try required(features, "features"), mode: mode))
+            } catch let error as DebugError {
+                throw ServerError(error, state: session.state)
+            }
         }
         let positions: Debugger.PatchPositions = switch self.positions ?? .all {
         case .all: .all

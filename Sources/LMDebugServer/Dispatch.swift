@@ -32,6 +32,12 @@ extension DebugServer {
         route(SetPatchesRequest.self) { $0.setPatches },
         route(ListPatchesRequest.self) { $0.listPatches },
         route(ClearPatchesRequest.self) { $0.clearPatches },
+        route(LogitLensRequest.self) { $0.logitLens },
+        route(AttributionRequest.self) { $0.attribution },
+        route(PatchSweepRequest.self) { $0.patchSweep },
+        route(SteerFromContrastRequest.self) { $0.steerFromContrast },
+        route(LoadSAERequest.self) { $0.loadSAE },
+        route(SAEFeaturesRequest.self) { $0.saeFeatures },
     ])
 
     private static func route<Request: RequestType>(

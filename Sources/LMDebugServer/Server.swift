@@ -36,7 +36,7 @@ final class DebugServer: @unchecked Sendable {
     private(set) var session: DebugSession?
     private var exceptionFilters = ExceptionFilters()
     /// The specs of the patches in force, by id, as the client gave them.
-    private var patchSpecs: [(id: Int, hooks: Int, spec: PatchSpec)] = []
+    var patchSpecs: [(id: Int, hooks: Int, spec: PatchSpec)] = []
 
     init(options: ServerOptions, notify: @escaping @Sendable (any NotificationType) -> Void) {
         self.options = options
@@ -253,7 +253,7 @@ final class DebugServer: @unchecked Sendable {
 
     func setPatches(_ request: SetPatchesRequest, _ context: RequestContext) throws -> SetPatchesResult {
         let session = try modelSession()
-        let patches = try request.patches.enumerated().map { try $1.patch(index: $0) }
+        let patches = try request.patches.enumerated().map { try $1.patch(index: $0, session: session) }
         let ids = try debug(session) { try session.addPatches(patches) }
         let hookCounts = Dictionary(uniqueKeysWithValues: session.listPatches().map { ($0.id, $0.hooks.count) })
         patchSpecs += zip(ids, request.patches).map { (id: $0, hooks: hookCounts[$0] ?? 0, spec: $1) }
@@ -275,13 +275,13 @@ final class DebugServer: @unchecked Sendable {
 
     // MARK: Helpers
 
-    private func modelSession() throws -> DebugSession {
+    func modelSession() throws -> DebugSession {
         guard let session else { throw ServerError.noModel }
         return session
     }
 
     /// The session for requests about a run: without a model there is no run either (-32003).
-    private func runningSession() throws -> DebugSession {
+    func runningSession() throws -> DebugSession {
         guard let session else {
             throw ServerError(.invalidSessionState, "no session: load a model and launch a run first",
                               data: .sessionState(SessionStateErrorData(state: .none)))
@@ -290,7 +290,7 @@ final class DebugServer: @unchecked Sendable {
     }
 
     /// Runs a debugger call, turning its errors into protocol errors.
-    private func debug<T>(_ session: DebugSession, _ body: () throws -> T) throws -> T {
+    func debug<T>(_ session: DebugSession, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as DebugError {

@@ -38,7 +38,8 @@ extension LanguageModel {
 }
 
 /// One forward pass over T new tokens at positions start ..< start + T, attending to all `total` positions.
-private struct ForwardPass {
+/// `Forward+Resume.swift` also runs it from a given layer.
+struct ForwardPass {
     let c: ModelConfig
     let weights: ModelWeights
     let tokens: [Int32]
@@ -114,7 +115,7 @@ private struct ForwardPass {
     }
 
     /// resid_mid = resid_pre + attn(ln1(resid_pre)); resid_post = resid_mid + mlp(ln2(resid_mid)).
-    private func block(_ l: Int) {
+    func block(_ l: Int) {
         let d = c.modelDim, residual = a.residual.pointer, w = weights.layers[l]
         observe(.block(l, .residPre), [count, d], residual)
 
@@ -352,7 +353,7 @@ private struct ForwardPass {
     }
 
     /// logits = ln_final(resid_post) W_Uᵀ for the last `rows` positions        [rows, vocab]
-    private func unembed(rows: Int) -> Tensor {
+    func unembed(rows: Int) -> Tensor {
         let d = c.modelDim, vocab = c.vocabularySize
         let lastRows = positions.upperBound - rows ..< positions.upperBound
         norm(a.residual.pointer + (count - rows) * d, rows: rows, weight: weights.finalNorm, bias: weights.finalNormBias,

@@ -12,11 +12,13 @@ struct Bench: ParsableCommand {
         a missing peer is reported, not fatal. Every engine runs the same token ids on the same threads.
         server: this binary is started as a child `lmdbg serve` and timed over its stdin and stdout, as a client
         would: request round trips, debug/next to debug/stopped, tensor/read throughput, and the cost of
-        breakpoints that are armed but never stop. --write replaces only the sections that ran.
+        breakpoints that are armed but never stop.
+        sweep: a resid_pre activation-patching sweep on 12-token prompt pairs against the naive one-forward-per-cell
+        loop in transformers (scripts/bench_sweep_hf.py); not run by default. --write replaces only the sections that ran.
         """
     )
 
-    @Option(help: "What to measure, comma-separated: engine, server.")
+    @Option(help: "What to measure, comma-separated: engine, server, sweep.")
     var sections = "engine,server"
 
     @OptionGroup var model: ModelOptions
@@ -38,8 +40,8 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         let chosen = sections.split(separator: ",").map(String.init)
-        guard !chosen.isEmpty, chosen.allSatisfy(["engine", "server"].contains) else {
-            throw ValidationError("--sections takes engine, server or both")
+        guard !chosen.isEmpty, chosen.allSatisfy(["engine", "server", "sweep"].contains) else {
+            throw ValidationError("--sections takes engine, server and sweep, comma-separated")
         }
     }
 
@@ -50,6 +52,11 @@ struct Bench: ParsableCommand {
         if chosen.contains("server") {
             let benchmark = ServerBenchmark(model: model.model, threads: model.threads)
             document.append(("Server", try benchmark.run().markdown(threads: model.threads, rounds: benchmark.rounds)))
+        }
+        if chosen.contains("sweep") {
+            let sweep = SweepBenchmark(model: try model.load(), modelPath: try model.resolvedPath(), threads: model.threads,
+                                       repeats: repeats, runsPeer: peers.contains("transformers"))
+            document.append(("Activation-patching sweep, \(model.threads) thread\(model.threads == 1 ? "" : "s")", try sweep.run()))
         }
         print(document.map { "## \($0.title)\n\n\($0.body)" }.joined(separator: "\n"))
         if let write {

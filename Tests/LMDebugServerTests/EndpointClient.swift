@@ -34,13 +34,18 @@ final class EndpointClient: @unchecked Sendable {
 
     /// Sends a request and waits for its answer: the result, or the error.
     func request(_ method: String, _ params: JSONValue? = nil, timeout: TimeInterval = 60) -> Result<JSONValue, JSONRPCError> {
+        wait(for: send(method, params), timeout: timeout)
+    }
+
+    /// Sends a request without waiting; `wait(for:)` takes its answer.
+    func send(_ method: String, _ params: JSONValue? = nil) -> RequestID {
         let id = condition.withLock { () -> RequestID in
             defer { nextID += 1 }
             methods[.integer(nextID)] = method
             return .integer(nextID)
         }
         endpoint.receive(.request(id: id, method: method, params: params))
-        return wait(for: id, timeout: timeout)
+        return id
     }
 
     func wait(for id: RequestID, timeout: TimeInterval = 60) -> Result<JSONValue, JSONRPCError> {

@@ -23,21 +23,33 @@ from .errors import LMDBGError, ServerNotFound
 from .tensors import decode_tensor, encode_tensor, is_wire_tensor
 from .transport import PendingRequest, StderrMode, Transport
 from .types import (
+    AttributionResult,
     Breakpoint,
+    ContrastReduction,
     EvaluateResult,
     ExceptionFilter,
     InitializeResult,
     LaunchResult,
+    LogitLensResult,
     ModelInfo,
     Patch,
+    PatchPositions,
     PatchSpec,
+    PatchSweepResult,
     RequestId,
+    SAEFeaturesResult,
+    SAEInfo,
     Sampling,
     Scope,
     ServerCapabilities,
     SourceBreakpoint,
     StackFrame,
+    SteerFromContrastResult,
+    SteeringApplication,
     SteppingGranularity,
+    SweepDirection,
+    SweepMetric,
+    SweepSite,
     TerminatedEvent,
     TokenizeResult,
     VariablesResult,
@@ -447,6 +459,91 @@ class Client:
     def clear_patches(self, ids: Iterable[int] | None = None) -> None:
         """`patch/clear`: removes the listed patches, or all."""
         self._call("patch/clear", None if ids is None else {"ids": list(ids)})
+
+    # --- analyses (docs/analyses.md) -----------------------------------------------------------------------
+
+    def logit_lens(self, prompt: str | None = None, *, positions: Sequence[int] | None = None, k: int | None = None,
+                   expression: str | None = None) -> LogitLensResult:
+        """`analysis/logitLens`: every layer's resid_pre/mid/post lensed at `positions` (default the last) of
+        `prompt` (default the current run's tokens); or, at a stop, each row of `expression`'s value."""
+        params: dict[str, Any] = {}
+        for member, value in (("prompt", prompt), ("k", k), ("expression", expression)):
+            if value is not None:
+                params[member] = value
+        if positions is not None:
+            params["positions"] = list(positions)
+        return cast(LogitLensResult, self._call("analysis/logitLens", params))
+
+    def attribution(self, token: int, *, baseline: int | None = None, prompt: str | None = None,
+                    position: int | None = None) -> AttributionResult:
+        """`analysis/attribution`: direct logit attribution of `token` (minus `baseline`) at `position` (default
+        the last) to the embedding, every head (`heads[layer][head]`) and every MLP."""
+        params: dict[str, Any] = {"token": token}
+        for member, value in (("baseline", baseline), ("prompt", prompt), ("position", position)):
+            if value is not None:
+                params[member] = value
+        return cast(AttributionResult, self._call("analysis/attribution", params))
+
+    def patch_sweep(self, clean: str, corrupted: str, site: SweepSite, metric: SweepMetric, *,
+                    direction: SweepDirection | None = None, positions: Sequence[int] | None = None,
+                    progress: Callable[[WorkDoneProgress], None] | None = None) -> PatchSweepResult:
+        """`analysis/patchSweep`: an activation-patching grid, [layer, position] (or [layer, head] for `headZ`),
+        as numpy arrays with NaN where not computed. Interrupting the wait (Ctrl-C) cancels the sweep; the
+        server then answers the cells done so far (`cancelled`), which `request(...)` can still collect."""
+        params: dict[str, Any] = {"clean": clean, "corrupted": corrupted, "site": site, "metric": dict(metric)}
+        if direction is not None:
+            params["direction"] = direction
+        if positions is not None:
+            params["positions"] = list(positions)
+        token: RequestId | None = None
+        if progress is not None:
+            token = f"{CLIENT_NAME}-sweep-{next(self._progress_tokens)}"
+            self._progress[token] = progress
+            params["workDoneToken"] = token
+        try:
+            result = self._call("analysis/patchSweep", params)
+        finally:
+            if token is not None:
+                self._progress.pop(token, None)
+        for grid in ("values", "normalised"):
+            result[grid] = np.array([[np.nan if v is None else v for v in row] for row in result[grid]], np.float64)
+        return cast(PatchSweepResult, result)
+
+    def steer_from_contrast(self, pairs: Iterable[tuple[str, str]], *, layer: int | None = None,
+                            hook: str | None = None, reduction: ContrastReduction | None = None,
+                            apply: SteeringApplication | None = None, scale: float | None = None,
+                            positions: PatchPositions | None = None) -> SteerFromContrastResult:
+        """`steer/fromContrast`: the mean (positive − negative) activation at `blocks.<layer>.hook_resid_pre` (or
+        `hook`) over `(positive, negative)` prompt pairs; by default also added as a patch (`apply`)."""
+        if (layer is None) == (hook is None):
+            raise ValueError("steer_from_contrast takes exactly one of layer and hook")
+        params: dict[str, Any] = {"pairs": [{"positive": p, "negative": n} for p, n in pairs]}
+        for member, value in (("layer", layer), ("hook", hook), ("reduction", reduction), ("apply", apply),
+                              ("scale", scale), ("positions", positions)):
+            if value is not None:
+                params[member] = value
+        result = self._call("steer/fromContrast", params)
+        result["direction"] = decode_tensor(result["direction"])
+        if "vector" in result.get("patch", {}):
+            result["patch"]["vector"] = decode_tensor(result["patch"]["vector"])
+        return cast(SteerFromContrastResult, result)
+
+    def load_sae(self, path: str | os.PathLike[str], *, name: str | None = None) -> SAEInfo:
+        """`sae/load`: a SAELens-format SAE directory, attached at its hook (features at stops, `feature(i)` in
+        expressions, the `ablateFeatures` and `steerFeatures` patch operations)."""
+        params: dict[str, Any] = {"path": os.fspath(path)}
+        if name is not None:
+            params["name"] = name
+        return cast(SAEInfo, self._call("sae/load", params))
+
+    def sae_features(self, sae: int | None = None, *, k: int | None = None) -> SAEFeaturesResult:
+        """`sae/features`: at a stop, each position's most active features and reconstruction error."""
+        params: dict[str, Any] = {}
+        if sae is not None:
+            params["sae"] = sae
+        if k is not None:
+            params["k"] = k
+        return cast(SAEFeaturesResult, self._call("sae/features", params))
 
     # --- events --------------------------------------------------------------------------------------------
 

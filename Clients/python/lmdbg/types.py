@@ -21,7 +21,8 @@ ExceptionFilter = Literal["nan", "inf", "massive"]
 SteppingGranularity = Literal["hook", "layer", "token"]
 FrameKind = Literal["hook", "layer", "token"]
 ValueType = Literal["tensor", "number", "tokens", "bool", "string"]
-PatchOperation = Literal["set", "add", "zero", "mean", "scale", "projectOut", "resample"]
+PatchOperation = Literal["set", "add", "zero", "mean", "scale", "projectOut", "resample", "ablateFeatures",
+                         "steerFeatures"]
 PatchPositions = list[int] | Literal["all", "prompt", "generated"]
 StopReason = Literal["entry", "breakpoint", "step", "exception", "pause"]
 OutputCategory = Literal["generated", "log"]
@@ -227,6 +228,8 @@ class PatchSpec(TypedDict):
     vector: NotRequired[npt.ArrayLike | WireTensor]
     scale: NotRequired[float]
     source: NotRequired[str]
+    sae: NotRequired[int]
+    features: NotRequired[list[int]]
 
 
 class Patch(TypedDict):
@@ -242,6 +245,112 @@ class Patch(TypedDict):
     vector: NotRequired[npt.NDArray[np.float32]]
     scale: NotRequired[float]
     source: NotRequired[str]
+    sae: NotRequired[int]
+    features: NotRequired[list[int]]
+
+
+# --- analyses (docs/analyses.md) ------------------------------------------------------------------------
+
+SweepSite = Literal["residPre", "attnOut", "mlpOut", "headZ"]
+SweepDirection = Literal["denoise", "noise"]
+ContrastReduction = Literal["lastPosition", "meanOverPositions"]
+SteeringApplication = Literal["none", "add", "ablate"]
+
+
+class LensToken(TypedDict):
+    token: int
+    piece: str
+    logit: float
+    probability: float
+
+
+class LensRow(TypedDict):
+    """Table mode: `hook` and `position`; expression mode: `index`."""
+
+    hook: NotRequired[str]
+    position: NotRequired[int]
+    index: NotRequired[int]
+    top: list[LensToken]
+
+
+class LogitLensResult(TypedDict):
+    tokens: NotRequired[list[int]]
+    rows: list[LensRow]
+
+
+class AttributionResult(TypedDict):
+    position: int
+    token: int
+    baseline: NotRequired[int]
+    logit: float
+    total: float
+    finalScale: float
+    embed: float
+    heads: list[list[float]]
+    mlp: list[float]
+
+
+class SweepMetric(TypedDict):
+    """`{"kind": "logitDifference", "token": a, "baseline": b}`, `{"kind": "probability", "token": t}` or
+    `{"kind": "klDivergence"}`."""
+
+    kind: Literal["logitDifference", "probability", "klDivergence"]
+    token: NotRequired[int]
+    baseline: NotRequired[int]
+
+
+class PatchSweepResult(TypedDict):
+    """`values` and `normalised` as numpy [layer, column] float arrays, NaN where not computed."""
+
+    site: SweepSite
+    direction: SweepDirection
+    columnAxis: Literal["position", "head"]
+    columns: list[int]
+    values: npt.NDArray[np.float64]
+    normalised: npt.NDArray[np.float64]
+    clean: float
+    corrupted: float
+    completed: int
+    total: int
+    cancelled: bool
+
+
+class SteerFromContrastResult(TypedDict):
+    """`direction` decoded to numpy."""
+
+    hook: str
+    direction: npt.NDArray[np.float32]
+    norm: float
+    patch: NotRequired[Patch]
+
+
+class SAEInfo(TypedDict):
+    id: int
+    name: str
+    hook: str
+    dIn: int
+    dSae: int
+    architecture: Literal["relu", "jumprelu", "topk"]
+    k: NotRequired[int]
+
+
+class FeatureActivation(TypedDict):
+    feature: int
+    activation: float
+
+
+class FeatureRow(TypedDict):
+    position: int
+    features: list[FeatureActivation]
+    l0: int
+    errorNorm: float
+    relativeError: float
+
+
+class SAEFeaturesResult(TypedDict):
+    sae: int
+    hook: str
+    rows: list[FeatureRow]
 
 
 # --- notifications -----------------------------------------------------------------------------------

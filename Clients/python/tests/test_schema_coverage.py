@@ -56,6 +56,16 @@ CALLS: dict[str, Callable[[Client], Any]] = {
         {"hook": "blocks.9.hook_resid_pre", "op": "resample", "source": "The capital of Italy is"}]),
     "patch/list": lambda c: c.list_patches(),
     "patch/clear": lambda c: c.clear_patches([2]),
+    "analysis/logitLens": lambda c: c.logit_lens("The capital of France is", positions=[2, -1], k=3),
+    "analysis/attribution": lambda c: c.attribution(7042, baseline=7268, prompt="The city of", position=-1),
+    "analysis/patchSweep": lambda c: c.patch_sweep(
+        "When John and Mary went home, John gave a drink to", "When John and Mary went home, Mary gave a drink to",
+        "headZ", {"kind": "logitDifference", "token": 5099, "baseline": 2322}, direction="noise", positions=[9],
+        progress=lambda value: None),
+    "steer/fromContrast": lambda c: c.steer_from_contrast(
+        [("I love it", "I hate it")], layer=8, reduction="meanOverPositions", scale=4, positions="generated"),
+    "sae/load": lambda c: c.load_sae("/saes/resid8", name="resid8"),
+    "sae/features": lambda c: c.sae_features(1, k=3),
 }
 
 # The same methods with the fewest arguments, so that optional members are left out, not sent as null.
@@ -68,6 +78,12 @@ MINIMAL_CALLS: dict[str, Callable[[Client], Any]] = {
     "tensor/read": lambda c: c.read_tensor(expression="x[0]"),
     "patch/clear": lambda c: c.clear_patches(),
     "debug/setExceptionBreakpoints": lambda c: c.set_exception_breakpoints([]),
+    "analysis/logitLens": lambda c: c.logit_lens(),
+    "analysis/attribution": lambda c: c.attribution(7042),
+    "analysis/patchSweep": lambda c: c.patch_sweep("a b", "a c", "residPre", {"kind": "klDivergence"}),
+    "steer/fromContrast": lambda c: c.steer_from_contrast([("a", "b")], hook="blocks.3.hook_resid_post"),
+    "sae/load": lambda c: c.load_sae("sae"),
+    "sae/features": lambda c: c.sae_features(),
 }
 
 

@@ -27,6 +27,7 @@ enum Builtins {
         table["cos"] = [required("a"), required("b")]
         table["token"] = [required("id")]
         table["tokens"] = [required("ids")]
+        table["feature"] = [required("index"), optional("sae")]
         return table
     }()
 
@@ -146,6 +147,18 @@ enum Builtins {
                 return .tokens(try evaluator.environment.lens(x, k: k))
             } catch {
                 throw LocatedError("lens failed: \(error)", at: position)
+            }
+
+        case "feature":
+            let index = try evaluator.integer(arguments.value("index")!, what: "feature index", at: arguments.position(of: "index"))
+            var sae: Int?
+            if let value = arguments.value("sae") {
+                sae = try evaluator.integer(value, what: "SAE id", at: arguments.position(of: "sae"))
+            }
+            do {
+                return .tensor(try evaluator.environment.feature(index, sae: sae))
+            } catch {
+                throw LocatedError("feature failed: \(error)", at: position)
             }
 
         case "dot":

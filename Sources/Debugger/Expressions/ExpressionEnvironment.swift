@@ -20,9 +20,27 @@ public protocol ExpressionEnvironment {
 
     /// The vocabulary size: `topk` of a vector this long gives a token table with pieces.
     var vocabularySize: Int? { get }
+
+    /// Feature `index` of an attached SAE (`sae` is its id; nil for the first) at each position: [T].
+    func feature(_ index: Int, sae: Int?) throws -> Tensor
 }
 
 extension ExpressionEnvironment {
     public var variableNames: [String] { [] }
     public var vocabularySize: Int? { nil }
+
+    public func feature(_ index: Int, sae: Int?) throws -> Tensor {
+        throw ExpressionEnvironmentError.noSAE
+    }
+}
+
+/// Why an environment cannot answer.
+public enum ExpressionEnvironmentError: Error, CustomStringConvertible {
+    case noSAE
+
+    public var description: String {
+        switch self {
+        case .noSAE: "no sparse autoencoder is attached here"
+        }
+    }
 }

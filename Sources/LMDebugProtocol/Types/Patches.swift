@@ -1,6 +1,7 @@
 /// An intervention as the client asks for it (`patch/set`). Which operand an operation needs:
 /// `set` → `value`; `add` → `vector` (and `scale`, default 1); `scale` → `scale`; `projectOut` → `vector`;
-/// `resample` → `source`; `zero`, `mean` → none.
+/// `resample` → `source`; `zero`, `mean` → none; `ablateFeatures` → `features` (and `sae`); `steerFeatures` →
+/// `features` (and `sae`, `scale`, default 1).
 public struct PatchSpec: Codable, Sendable, Equatable {
     /// A hook point name or glob.
     public var hook: String
@@ -12,9 +13,14 @@ public struct PatchSpec: Codable, Sendable, Equatable {
     public var vector: WireTensor?
     public var scale: Double?
     public var source: String?
+    /// For the feature operations: the SAE's id (default the first loaded).
+    public var sae: Int?
+    /// For the feature operations: the SAE features to ablate or steer along.
+    public var features: [Int]?
 
     public init(hook: String, positions: PatchPositions? = nil, heads: [Int]? = nil, op: PatchOperation,
-                value: WireTensor? = nil, vector: WireTensor? = nil, scale: Double? = nil, source: String? = nil) {
+                value: WireTensor? = nil, vector: WireTensor? = nil, scale: Double? = nil, source: String? = nil,
+                sae: Int? = nil, features: [Int]? = nil) {
         self.hook = hook
         self.positions = positions
         self.heads = heads
@@ -23,6 +29,8 @@ public struct PatchSpec: Codable, Sendable, Equatable {
         self.vector = vector
         self.scale = scale
         self.source = source
+        self.sae = sae
+        self.features = features
     }
 }
 
@@ -39,10 +47,12 @@ public struct Patch: Codable, Sendable, Equatable {
     public var vector: WireTensor?
     public var scale: Double?
     public var source: String?
+    public var sae: Int?
+    public var features: [Int]?
 
     public init(id: Int, hooks: Int, hook: String, positions: PatchPositions, heads: [Int]? = nil,
                 op: PatchOperation, value: WireTensor? = nil, vector: WireTensor? = nil, scale: Double? = nil,
-                source: String? = nil) {
+                source: String? = nil, sae: Int? = nil, features: [Int]? = nil) {
         self.id = id
         self.hooks = hooks
         self.hook = hook
@@ -53,18 +63,21 @@ public struct Patch: Codable, Sendable, Equatable {
         self.vector = vector
         self.scale = scale
         self.source = source
+        self.sae = sae
+        self.features = features
     }
 
     /// The patch `spec` got as `id`, matching `hooks` hook points.
     public init(id: Int, hooks: Int, spec: PatchSpec) {
         self.init(id: id, hooks: hooks, hook: spec.hook, positions: spec.positions ?? .all, heads: spec.heads,
-                  op: spec.op, value: spec.value, vector: spec.vector, scale: spec.scale, source: spec.source)
+                  op: spec.op, value: spec.value, vector: spec.vector, scale: spec.scale, source: spec.source,
+                  sae: spec.sae, features: spec.features)
     }
 
     /// The spec this patch was made from (with `positions` explicit).
     public var spec: PatchSpec {
         PatchSpec(hook: hook, positions: positions, heads: heads, op: op, value: value, vector: vector,
-                  scale: scale, source: source)
+                  scale: scale, source: source, sae: sae, features: features)
     }
 }
 
@@ -107,5 +120,5 @@ public enum PatchPositions: Codable, Sendable, Hashable {
 }
 
 public enum PatchOperation: String, Codable, Sendable, CaseIterable {
-    case set, add, zero, mean, scale, projectOut, resample
+    case set, add, zero, mean, scale, projectOut, resample, ablateFeatures, steerFeatures
 }

@@ -25,6 +25,24 @@ struct ArgumentScanner {
         return word
     }
 
+    /// The next word, or the next double-quoted text (unquoted, with its escapes resolved, blanks kept).
+    mutating func text() -> String? {
+        guard remaining.first == "\"" else { return word() }
+        var escaping = false
+        for index in remaining.indices.dropFirst() {
+            let character = remaining[index]
+            if escaping { escaping = false; continue }
+            if character == "\\" { escaping = true; continue }
+            guard character == "\"" else { continue }
+            let end = remaining.index(after: index)
+            guard let text = unquoted(remaining[..<end]) else { return nil }
+            remaining = remaining[end...]
+            skipBlanks()
+            return text
+        }
+        return nil
+    }
+
     /// Everything left, without surrounding blanks; a text wholly in double quotes is unquoted
     /// (`\n`, `\t`, `\"` and `\\` escapes).
     mutating func rest() -> String {

@@ -15,6 +15,13 @@ public enum Command: Equatable, Sendable {
     case print(String)
     /// `lens [EXPR]`: the logit lens of a residual vector, `x[-1]` when nil.
     case lens(String?)
+    /// `layers [-k K] [at POSITIONS] [PROMPT]`: the logit lens of every layer (`analysis/logitLens`).
+    case layers(prompt: String?, positions: [Int]?, k: Int?)
+    /// `attribute TOKEN [vs TOKEN] [at POSITION] [PROMPT]` (`analysis/attribution`).
+    case attribute(target: TokenArgument, baseline: TokenArgument?, position: Int?, prompt: String?)
+    case sweep(SweepCommand)
+    case steer(SteerCommand)
+    case sae(SAECommand)
     case patch(PatchCommand)
     /// `patch clear [ID…]`: empty clears all.
     case clearPatches([Int])
@@ -71,6 +78,10 @@ public enum PatchAction: Equatable, Sendable {
     case projectOut(TensorOperand)
     /// Writes the activations of a run of this prompt.
     case resample(prompt: String)
+    /// Removes what these SAE features contribute (`ablateFeatures`).
+    case ablateFeatures([Int], sae: Int?)
+    /// Adds `scale` × each feature's decoder direction (`steerFeatures`).
+    case steerFeatures([Int], scale: Double?, sae: Int?)
 }
 
 /// Where the tensor of a patch comes from.

@@ -109,9 +109,11 @@ public enum CommandParser {
                     summary: "logit lens: the tokens a residual vector (default x[-1]) predicts", details: []) { args throws(CommandError) in
             args.isAtEnd ? .lens(nil) : .lens(args.rest())
         },
+    ] + analysisCommands + [
         CommandInfo(name: "patch", aliases: [], usage: "patch HOOK [at POSITIONS] [heads H,…] OP | patch clear [ID…]",
                     summary: "add an intervention (applies to this and later runs), or clear patches",
-                    details: ["OP is zero, mean, scale K, add VEC, set VALUE, project-out VEC, or resample PROMPT.",
+                    details: ["OP is zero, mean, scale K, add VEC, set VALUE, project-out VEC, or resample PROMPT;",
+                              "with an SAE loaded, also ablate-features I,… or steer-features I,… [scale K] [sae ID].",
                               "VEC and VALUE are numbers like [1, 0, -2], or an expression read at the current stop.",
                               "POSITIONS is all, prompt, generated, or positions like 0,3 or 2:5 (2, 3, 4)."]) { args throws(CommandError) in
             try parsePatch(&args)
@@ -242,6 +244,7 @@ public enum CommandParser {
 
     private static func parsePatch(_ args: inout ArgumentScanner) throws(CommandError) -> Command {
         let usage = "usage: patch HOOK [at POSITIONS] [heads H,…] zero|mean|scale K|add VEC|set VALUE|project-out VEC|resample PROMPT"
+            + "|ablate-features I,…|steer-features I,…"
         guard let hook = args.word() else { throw CommandError(usage) }
         if hook == "clear" { return .clearPatches(try integers(&args, what: "patch id")) }
         var patch = PatchCommand(hook: hook, action: .zero)
@@ -278,8 +281,11 @@ public enum CommandParser {
             let prompt = args.rest()
             guard !prompt.isEmpty else { throw CommandError("resample needs a prompt") }
             patch.action = .resample(prompt: prompt)
+        case "ablate-features", "steer-features":
+            patch.action = try parseFeaturePatch(operation, &args)
         default:
-            throw CommandError("unknown patch operation '\(operation)'; use zero, mean, scale, add, set, project-out or resample")
+            throw CommandError("unknown patch operation '\(operation)'; use zero, mean, scale, add, set, project-out, resample, "
+                               + "ablate-features or steer-features")
         }
         return .patch(patch)
     }

@@ -352,7 +352,14 @@ public enum Display {
         case .set: "set " + (spec.value.map { shape($0.shape) } ?? "?")
         case .projectOut: "project-out " + (spec.vector.map { shape($0.shape) } ?? "?")
         case .resample: "resample " + quoted(spec.source ?? "")
+        case .ablateFeatures: "ablate-features " + features(spec)
+        case .steerFeatures: "steer-features " + features(spec) + (spec.scale.map { $0 == 1 ? "" : " ×\(number($0))" } ?? "")
         }
+    }
+
+    /// `#12,#40` and the SAE when named: `#12,#40 (SAE 2)`.
+    private static func features(_ spec: PatchSpec) -> String {
+        (spec.features ?? []).map { "#\($0)" }.joined(separator: ",") + (spec.sae.map { " (SAE \($0))" } ?? "")
     }
 
     public static func model(_ info: ModelInfo) -> [String] {

@@ -19,7 +19,7 @@ public enum Outcome: Equatable, Sendable {
 /// and prints notifications as they arrive.
 public final class REPL: @unchecked Sendable {
     public let console: Console
-    private var connection: ServerConnection!
+    var connection: ServerConnection!
 
     /// Guards everything below, which the notification thread also touches.
     private let state = NSCondition()
@@ -122,6 +122,12 @@ public final class REPL: @unchecked Sendable {
         case .resume(let resumption): try resume(resumption)
         case .print(let expression): try print(expression)
         case .lens(let expression): try lens(expression ?? "x[-1]")
+        case .layers(let prompt, let positions, let k): try layers(prompt: prompt, positions: positions, k: k)
+        case .attribute(let target, let baseline, let position, let prompt):
+            try attribute(target, baseline: baseline, position: position, prompt: prompt)
+        case .sweep(let sweep): try self.sweep(sweep)
+        case .steer(let steer): try self.steer(steer)
+        case .sae(let command): try sae(command)
         case .patch(let patch): try addPatch(patch)
         case .clearPatches(let ids):
             _ = try connection.request(ClearPatchesRequest(ids: ids.isEmpty ? nil : ids))
@@ -367,6 +373,15 @@ public final class REPL: @unchecked Sendable {
         case .resample(let prompt):
             spec.op = .resample
             spec.source = prompt
+        case .ablateFeatures(let features, let sae):
+            spec.op = .ablateFeatures
+            spec.features = features
+            spec.sae = sae
+        case .steerFeatures(let features, let scale, let sae):
+            spec.op = .steerFeatures
+            spec.features = features
+            spec.scale = scale
+            spec.sae = sae
         }
         let ids = try connection.request(SetPatchesRequest(patches: [spec])).response.ids
         console.line("patch \(ids.map(String.init).joined(separator: ", ")): \(patch.hook) \(Display.operation(spec))"

@@ -139,7 +139,7 @@ private func failure(_ line: String) -> String? {
     @Test func patchErrors() {
         #expect(failure("patch")?.hasPrefix("usage: patch HOOK") == true)
         #expect(failure("patch h")?.hasPrefix("usage: patch HOOK") == true)
-        #expect(failure("patch h explode") == "unknown patch operation 'explode'; use zero, mean, scale, add, set, project-out or resample")
+        #expect(failure("patch h explode") == "unknown patch operation 'explode'; use zero, mean, scale, add, set, project-out, resample, ablate-features or steer-features")
         #expect(failure("patch h scale") == "scale needs a factor, e.g. scale 0.5")
         #expect(failure("patch h scale lots") == "scale needs a factor, e.g. scale 0.5")
         #expect(failure("patch h add") == "add needs a tensor: numbers like [1, 0, -2] or an expression")
@@ -172,7 +172,7 @@ private func failure(_ line: String) -> String? {
 
     @Test func unknownAndAmbiguousCommands() throws {
         #expect(failure("frobnicate") == "unknown command 'frobnicate'; try 'help'")
-        #expect(failure("st x") == "ambiguous command 'st': start, step")
+        #expect(failure("st x") == "ambiguous command 'st': start, step, steer")
         #expect(try parse("re") == .restart)
         #expect(try parse("b h") == .setBreakpoint(SourceBreakpoint(hook: "h")))
     }

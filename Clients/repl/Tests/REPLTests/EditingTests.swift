@@ -16,7 +16,7 @@ private let hooks = ["hook_embed", "blocks.0.hook_resid_pre", "blocks.0.attn.hoo
         #expect(complete("") == Completion(start: 0, candidates: CommandParser.commands.map(\.name)))
         #expect(complete("co") == Completion(start: 0, candidates: ["continue"]))
         #expect(complete("co").replacement == "continue ")
-        #expect(complete("st").candidates == ["start", "step"])
+        #expect(complete("st").candidates == ["start", "step", "steer"])
         #expect(complete("st").replacement == "st")
         #expect(complete("zz").candidates.isEmpty && complete("zz").replacement == nil)
     }
