@@ -43,8 +43,7 @@ final class DAPAdapter: @unchecked Sendable {
     private var containers: [Int: Container] = [:]
     /// Debugger breakpoint id → the DAP id the client knows it by.
     private var breakpointIDs: [Int: Int] = [:]
-    private let exited = DispatchSemaphore(value: 0)
-    private var exitCode: Int32?
+    private let exit = ExitLatch()
 
     // Worker state: touched only by request handlers.
     private var client: InitializeArguments?
@@ -79,22 +78,10 @@ final class DAPAdapter: @unchecked Sendable {
     func inputEnded() { finish(code: 1) }
 
     /// Blocks until `disconnect` or the end of the input; returns the exit code.
-    func waitForExit() -> Int32 {
-        exited.wait()
-        return lock.withLock { exitCode ?? 1 }
-    }
+    func waitForExit() -> Int32 { exit.wait() }
 
     private func finish(code: Int32) {
-        let first = lock.withLock { () -> Bool in
-            guard exitCode == nil else { return false }
-            exitCode = code
-            return true
-        }
-        guard first else { return }
-        worker.async { [self] in
-            session?.terminate()
-            exited.signal()
-        }
+        exit.finish(code: code, on: worker) { [self] in session?.terminate() }
     }
 
     // MARK: Requests

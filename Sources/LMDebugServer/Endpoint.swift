@@ -22,8 +22,7 @@ final class Endpoint: @unchecked Sendable {
     /// Notifications held back while a request is handled.
     private var held: [JSONRPCMessage]?
     private var server: DebugServer!
-    private let exited = DispatchSemaphore(value: 0)
-    private var exitCode: Int32?
+    private let exit = ExitLatch()
 
     init(options: ServerOptions, send: @escaping @Sendable (JSONRPCMessage) -> Void) {
         self.send = send
@@ -61,22 +60,10 @@ final class Endpoint: @unchecked Sendable {
     }
 
     /// Blocks until `exit` (or the end of the input) and returns the exit code.
-    func waitForExit() -> Int32 {
-        exited.wait()
-        return lock.withLock { exitCode ?? 1 }
-    }
+    func waitForExit() -> Int32 { exit.wait() }
 
     private func finish(code: Int32) {
-        let first = lock.withLock { () -> Bool in
-            guard exitCode == nil else { return false }
-            exitCode = code
-            return true
-        }
-        guard first else { return }
-        worker.async { [self] in
-            server.shutdown()
-            exited.signal()
-        }
+        exit.finish(code: code, on: worker) { [self] in server.shutdown() }
     }
 
     private func serve(id: JSONRPC.RequestID, method: String, params: JSONValue?) {
