@@ -44,7 +44,7 @@ extension CommandParser {
     static let analysisCommands: [CommandInfo] = [
         CommandInfo(name: "layers", aliases: [], usage: "layers [-k K] [at POSITIONS] [PROMPT]",
                     summary: "logit lens of every layer's resid_pre, resid_mid and resid_post, then the output",
-                    details: ["Runs PROMPT (default: the current run's tokens) on its own, unpatched.",
+                    details: ["Runs PROMPT (default: the last run's tokens, or --prompt before a run) on its own, unpatched.",
                               "POSITIONS are token positions, negative from the end: -1 (the default), 0,4,-1.",
                               "-k K shows the K best tokens of each (default 1)."]) { args throws(CommandError) in
             try parseLayers(&args)
@@ -53,7 +53,7 @@ extension CommandParser {
                     summary: "direct logit attribution: what the embedding, each head and each MLP add to a logit",
                     details: ["TOKEN is a quoted text that is one token (\" Paris\") or an id (#7042).",
                               "vs TOKEN attributes the difference of the two logits.",
-                              "Runs PROMPT (default: the current run's tokens) on its own, unpatched; POSITION defaults to -1."]) { args throws(CommandError) in
+                              "Runs PROMPT (default: the last run's tokens, or --prompt before a run) on its own, unpatched. POSITION defaults to -1."]) { args throws(CommandError) in
             try parseAttribute(&args)
         },
         CommandInfo(name: "sweep", aliases: [], usage: "sweep SITE METRIC [noise] [at POSITIONS] CLEAN CORRUPTED",

@@ -4,13 +4,13 @@ import LMDebugProtocol
 /// The analysis commands: `layers`, `attribute`, `sweep`, `steer`, `sae`.
 extension REPL {
     func layers(prompt: String?, positions: [Int]?, k: Int?) throws {
-        let result = try connection.request(LogitLensRequest(prompt: prompt, positions: positions, k: k ?? 1)).response
+        let result = try connection.request(LogitLensRequest(prompt: analysedPrompt(prompt), positions: positions, k: k ?? 1)).response
         console.lines(Display.logitLens(result))
     }
 
     func attribute(_ target: TokenArgument, baseline: TokenArgument?, position: Int?, prompt: String?) throws {
         let token = try tokenID(target), other = try baseline.map(tokenID)
-        let result = try connection.request(AttributionRequest(prompt: prompt, position: position, token: token.id,
+        let result = try connection.request(AttributionRequest(prompt: analysedPrompt(prompt), position: position, token: token.id,
                                                                baseline: other?.id)).response
         console.lines(Display.attribution(result, target: token.label, baseline: other?.label))
     }

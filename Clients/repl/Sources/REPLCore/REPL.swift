@@ -173,6 +173,12 @@ public final class REPL: @unchecked Sendable {
         }
     }
 
+    /// What an analysis without a prompt of its own reads: the server's run if there is one, else the prompt
+    /// `run` would start (from `--prompt`).
+    func analysedPrompt(_ prompt: String?) -> String? {
+        prompt ?? state.withLock { sessionID == nil ? lastLaunch?.prompt : nil }
+    }
+
     private func run(prompt: String?, maxNewTokens: Int?, stopOnEntry: Bool) throws {
         let request: LaunchRequest = try state.withLock {
             guard let prompt = prompt ?? lastLaunch?.prompt else { throw REPLError("no prompt yet: run PROMPT") }
