@@ -124,7 +124,7 @@ final class DebugServer: @unchecked Sendable {
 
     func tokenize(_ request: TokenizeRequest, _ context: RequestContext) throws -> TokenizeResult {
         guard let model else { throw ServerError.noModel }
-        let tokens = model.tokenizer.encode(request.text)
+        let tokens = model.tokenizer.encode(request.text, addSpecialTokens: request.addSpecialTokens ?? true)
         return TokenizeResult(tokens: tokens.map(Int.init), pieces: tokens.map(model.tokenizer.piece))
     }
 

@@ -65,12 +65,12 @@ public final class Tokenizer: Sendable {
         addedTokens = AddedTokenMatcher(tokens: (specials + userDefined).map { (tokens[Int($0)], $0) })
     }
 
-    /// The ids of `text`, with BOS (and EOS) added when the file asks for them; special tokens
-    /// written in the text become their ids.
-    public func encode(_ text: String) -> [Int32] {
+    /// The ids of `text`, with BOS (and EOS) added when the file asks for them, unless `addSpecialTokens`
+    /// is false (HF's `add_special_tokens=False`); special tokens written in the text become their ids.
+    public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int32] {
         var output: [Int32] = []
         output.reserveCapacity(text.utf8.count / 3 + 2)
-        if addBOS, let bosID { output.append(bosID) }
+        if addSpecialTokens, addBOS, let bosID { output.append(bosID) }
         var text = text
         text.withUTF8 { bytes in
             addedTokens.split(bytes) { segment in
@@ -80,7 +80,7 @@ public final class Tokenizer: Sendable {
                 }
             }
         }
-        if addEOS, let eosID { output.append(eosID) }
+        if addSpecialTokens, addEOS, let eosID { output.append(eosID) }
         return output
     }
 

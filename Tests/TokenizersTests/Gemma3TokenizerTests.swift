@@ -16,6 +16,8 @@ import Tokenizers
         // add_bos_token is true, even for empty text.
         #expect(tokenizer.encode("") == [2])
         #expect(tokenizer.encode("Hello world") == [2, 9259, 1902])
+        #expect(tokenizer.encode("Hello world", addSpecialTokens: false) == [9259, 1902])
+        #expect(tokenizer.encode("<bos>Hi", addSpecialTokens: false) == [2, 10979])
     }
 
     @Test func recognisesAddedTokensInText() {

@@ -330,9 +330,13 @@ class Client:
         self.model_info = info
         return info
 
-    def tokenize(self, text: str) -> TokenizeResult:
-        """`model/tokenize`: token ids and pieces, as `launch` tokenizes a prompt."""
-        return cast(TokenizeResult, self._call("model/tokenize", {"text": text}))
+    def tokenize(self, text: str, add_special_tokens: bool = True) -> TokenizeResult:
+        """`model/tokenize`: token ids and pieces, as `launch` tokenizes a prompt; with
+        `add_special_tokens=False`, without the BOS the model file asks for."""
+        params: dict[str, Any] = {"text": text}
+        if not add_special_tokens:
+            params["addSpecialTokens"] = False
+        return cast(TokenizeResult, self._call("model/tokenize", params))
 
     # --- runs ----------------------------------------------------------------------------------------------
 

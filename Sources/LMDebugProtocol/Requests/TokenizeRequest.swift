@@ -4,8 +4,13 @@ public struct TokenizeRequest: RequestType {
     public typealias Response = TokenizeResult
 
     public var text: String
+    /// false: the text's own tokens, without the BOS (or EOS) the model file asks for. Default true.
+    public var addSpecialTokens: Bool?
 
-    public init(text: String) { self.text = text }
+    public init(text: String, addSpecialTokens: Bool? = nil) {
+        self.text = text
+        self.addSpecialTokens = addSpecialTokens
+    }
 }
 
 public struct TokenizeResult: Codable, Sendable, Equatable {

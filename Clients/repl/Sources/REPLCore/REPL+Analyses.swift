@@ -55,7 +55,7 @@ extension REPL {
         switch argument {
         case .id(let id): return (id, "#\(id)")
         case .text(let text):
-            let tokens = try connection.request(TokenizeRequest(text: text)).response.tokens
+            let tokens = try connection.request(TokenizeRequest(text: text, addSpecialTokens: false)).response.tokens
             guard tokens.count == 1 else {
                 throw REPLError("\(Display.quoted(text)) is \(tokens.count) tokens; give one token, or an id like #7042")
             }
