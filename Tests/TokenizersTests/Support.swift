@@ -9,6 +9,9 @@ enum Paths {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let golden = repository.appendingPathComponent("Tests/Golden/tokenizer")
     static let models = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lmdbg/models")
+    /// llama.cpp's tokenizer test vectors, which scripts/bootstrap extracts from the llama-cpp-python sdist.
+    static let llamaCppVocabularies = models.appendingPathComponent("vocab")
+    static let llamaCppGPT2 = llamaCppVocabularies.appendingPathComponent("ggml-vocab-gpt-2.gguf")
 }
 
 /// A model whose tokenizer is checked against HF's, with its golden file in Tests/Golden/tokenizer.
