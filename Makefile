@@ -28,6 +28,7 @@ references:
 	python3 -m pip install -q torch==2.13.0 transformers gguf accelerate safetensors
 	HF_HUB_OFFLINE=1 python3 scripts/make_references.py --model smollm2
 	HF_HUB_OFFLINE=1 python3 scripts/make_references.py --model gemma3
+	HF_HUB_OFFLINE=1 python3 scripts/make_hf_fixtures.py
 	HF_HUB_OFFLINE=1 python3 scripts/make_tokenizer_references.py
 	python3 scripts/make_dequant_references.py
 	python3 scripts/make_safetensors_reference.py

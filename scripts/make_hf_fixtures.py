@@ -13,6 +13,11 @@ llama-tiny: LlamaForCausalLM (2 layers, d_model 64, 4 heads over 2 KV heads, W_U
 golden.safetensors holds `tokens` (int32 [T]) and every TransformerLens hook point of docs/hook-points.md
 in full (float32, no batch dimension), captured from HF modules in float32 with eager attention. The
 seeds are fixed; the output is deterministic on the same versions.
+
+gpt2-tiny is also converted to GGUF in llama.cpp's layout (gguf-py's GGUFWriter and tensor-name map, the
+tokenizer in the metadata): gpt2-tiny.f32.gguf, and gpt2-tiny.q8_0.gguf with the 2-D weights in Q8_0 as
+llama.cpp's converter chooses them. HF transformers loads each GGUF back; the F32 one must give
+golden.safetensors exactly, and the Q8_0 one's hooks are golden.q8_0.safetensors.
 """
 
 from __future__ import annotations
@@ -118,14 +123,15 @@ def gpt2_hooks(model, ids: list[int]) -> dict[str, torch.Tensor]:
     return acts
 
 
-def write_golden(directory: str, ids: list[int], acts: dict[str, torch.Tensor], prompt: str) -> None:
+def write_golden(directory: str, ids: list[int], acts: dict[str, torch.Tensor], prompt: str,
+                 file: str = "golden.safetensors") -> None:
     from safetensors.numpy import save_file
 
     out = {"tokens": np.asarray(ids, dtype=np.int32)}
     for name, t in acts.items():
         assert t.dtype == torch.float32, name
         out[name] = np.ascontiguousarray(t.numpy())
-    save_file(out, os.path.join(directory, "golden.safetensors"),
+    save_file(out, os.path.join(directory, file),
               metadata={"prompt": prompt, "generator": "scripts/make_hf_fixtures.py", "torch": torch.__version__})
 
 
@@ -153,6 +159,92 @@ def make_gpt2() -> None:
     acts = gpt2_hooks(model, ids)
     write_golden(directory, ids, acts, PROMPT)
     print(f"gpt2-tiny: {len(ids)} tokens {ids}, vocab {tok.get_vocab_size()}")
+
+
+def write_gpt2_gguf(directory: str, model, file: str, file_type) -> str:
+    """Writes `model` (GPT2LMHeadModel) and gpt2-tiny's tokenizer as llama.cpp's converter does: names from
+    gguf-py's map for GPT-2, Conv1D weights transposed to [out, in] (ggml stores them as {in, out}), W_U left
+    out when tied, and with MOSTLY_Q8_0 every 2-D weight in Q8_0 except position_embd; vectors stay F32."""
+    import gguf
+
+    cfg = model.config
+    path = os.path.join(directory, file)
+    writer = gguf.GGUFWriter(path, gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.GPT2])
+    writer.add_name("gpt2-tiny")
+    writer.add_block_count(cfg.n_layer)
+    writer.add_context_length(cfg.n_positions)
+    writer.add_embedding_length(cfg.n_embd)
+    writer.add_feed_forward_length(cfg.n_inner or 4 * cfg.n_embd)
+    writer.add_head_count(cfg.n_head)
+    writer.add_layer_norm_eps(cfg.layer_norm_epsilon)
+    writer.add_file_type(file_type)
+
+    with open(os.path.join(directory, "vocab.json"), encoding="utf-8") as f:
+        vocab = json.load(f)
+    with open(os.path.join(directory, "merges.txt"), encoding="utf-8") as f:
+        merges = [line for line in f.read().split("\n") if line and not line.startswith("#version")]
+    tokens = [token for token, _ in sorted(vocab.items(), key=lambda item: item[1])]
+    assert [vocab[t] for t in tokens] == list(range(len(tokens)))
+    special = "<|endoftext|>"
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("gpt-2")
+    writer.add_token_list(tokens)
+    writer.add_token_types([gguf.TokenType.CONTROL if t == special else gguf.TokenType.NORMAL for t in tokens])
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(vocab[special])
+    writer.add_eos_token_id(vocab[special])
+
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.GPT2, cfg.n_layer)
+    for hf_name, tensor in model.state_dict().items():
+        if hf_name == "lm_head.weight" and cfg.tie_word_embeddings:
+            continue
+        name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
+        assert name is not None, hf_name
+        data = tensor.detach().numpy()
+        if hf_name.endswith((".c_attn.weight", ".c_proj.weight", ".c_fc.weight")):
+            data = data.T
+        data = np.ascontiguousarray(data, dtype=np.float32)
+        qtype = gguf.GGMLQuantizationType.F32
+        if (file_type == gguf.LlamaFileType.MOSTLY_Q8_0 and data.ndim == 2
+                and not name.startswith(gguf.TENSOR_NAMES[gguf.MODEL_TENSOR.POS_EMBD])):
+            qtype = gguf.GGMLQuantizationType.Q8_0
+            data = gguf.quants.quantize(data, qtype)
+        writer.add_tensor(name, data, raw_dtype=qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def make_gpt2_gguf() -> None:
+    """gpt2-tiny as GGUF, F32 and Q8_0, and the hooks of each as HF computes them after loading it."""
+    import gguf
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM, GPT2LMHeadModel
+
+    directory = os.path.join(OUT, "gpt2-tiny")
+    model = GPT2LMHeadModel.from_pretrained(directory, attn_implementation="eager").eval()
+    golden = load_file(os.path.join(directory, "golden.safetensors"))
+    ids = golden["tokens"].tolist()
+    for file, file_type, golden_file in [("gpt2-tiny.f32.gguf", gguf.LlamaFileType.ALL_F32, None),
+                                         ("gpt2-tiny.q8_0.gguf", gguf.LlamaFileType.MOSTLY_Q8_0, "golden.q8_0.safetensors")]:
+        write_gpt2_gguf(directory, model, file, file_type)
+        # The weights come from the GGUF; the config is given, because transformers 5.23 reads
+        # gpt2.context_length into n_ctx and leaves n_positions (the size of wpe) at 1024.
+        loaded = AutoModelForCausalLM.from_pretrained(directory, gguf_file=file, config=model.config,
+                                                      attn_implementation="eager", dtype=torch.float32).eval()
+        acts = gpt2_hooks(loaded, ids)
+        assert set(acts) == set(golden) - {"tokens"}
+        if golden_file is None:  # F32 in, F32 out: the safetensors model's activations, bit for bit
+            for name, t in acts.items():
+                assert torch.equal(t, golden[name]), name
+        else:
+            write_golden(directory, ids, acts, PROMPT, file=golden_file)
+            worst = max(((acts[n] - golden[n]).abs().max() / golden[n].abs().max()).item()
+                        for n in acts if "attn_scores" not in n)
+            print(f"{golden_file}: worst |Q8_0 − F32| / maxabs over the hooks {worst:.2e}")
+        print(f"{file}: {os.path.getsize(os.path.join(directory, file))} bytes")
 
 
 def make_llama() -> None:
@@ -193,6 +285,7 @@ def make_llama() -> None:
 def main() -> None:
     hc.setup_torch(1)
     make_gpt2()
+    make_gpt2_gguf()
     make_llama()
     with open(os.path.join(OUT, "gpt2-tiny", "config.json")) as f:
         assert json.load(f)["model_type"] == "gpt2"

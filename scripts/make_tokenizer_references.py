@@ -4,7 +4,7 @@ tokenizer (loaded straight from the GGUF, as lmdbg loads it) gives each, HF's de
 ids and of random id sequences, and, for byte-level models, the pieces HF's pre-tokenizer
 splits each string into.
 
-    HF_HUB_OFFLINE=1 python3 scripts/make_tokenizer_references.py [smollm2] [gemma3]
+    HF_HUB_OFFLINE=1 python3 scripts/make_tokenizer_references.py [smollm2] [gpt2-tiny] [gemma3]
 """
 
 import json
@@ -18,7 +18,8 @@ from transformers import AutoTokenizer
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
 MODELS_DIR = os.path.expanduser("~/.cache/lmdbg/models")
-OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Golden", "tokenizer")
+GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Golden")
+OUT_DIR = os.path.join(GOLDEN_DIR, "tokenizer")
 
 MODELS = {
     "smollm2": {
@@ -39,6 +40,21 @@ MODELS = {
             "<<|im_end|>",
             "<filename>main.py<file_sep>print(1)",
             "<jupyter_code><jupyter_output>",
+        ],
+    },
+    # The 300-token BPE of scripts/make_hf_fixtures.py, in the GGUF that script writes.
+    "gpt2-tiny": {
+        "gguf": "gpt2-tiny.f32.gguf",
+        "directory": os.path.join(GOLDEN_DIR, "gpt2-tiny"),
+        "byte_level": True,
+        "special_texts": [
+            "<|endoftext|>",
+            "before<|endoftext|>after",
+            "<|endoftext|><|endoftext|>",
+            " <|endoftext|> ",
+            "<|endoftext",
+            "<|ENDOFTEXT|>",
+            "<<|endoftext|>>",
         ],
     },
     "gemma3": {
@@ -192,7 +208,7 @@ def main():
     names = sys.argv[1:] or list(MODELS)
     for name in names:
         spec = MODELS[name]
-        tokenizer = AutoTokenizer.from_pretrained(MODELS_DIR, gguf_file=spec["gguf"])
+        tokenizer = AutoTokenizer.from_pretrained(spec.get("directory", MODELS_DIR), gguf_file=spec["gguf"])
         texts = CORPUS + spec["special_texts"] + random_strings(60, seed=20240611)
         cases = []
         for text in texts:

@@ -32,9 +32,10 @@ public final class Tokenizer: Sendable {
         var specials: [Int32]
         switch vocabulary.model {
         case "gpt2":
-            // HF splits with GPT-2's pattern unless it knows a different one for the file's `pre`.
+            // HF splits with GPT-2's pattern unless it knows a different one for the file's `pre`;
+            // llama.cpp's converter names GPT-2's own pre-tokenizer "gpt-2".
             switch vocabulary.preTokenizer ?? "gpt2" {
-            case "gpt2", "smollm": break
+            case "gpt2", "gpt-2", "smollm": break
             case let other: throw TokenizerError.unsupportedPreTokenizer(other)
             }
             index = tokenIndex(ByteLevelBPE.spelledTokens(tokens))

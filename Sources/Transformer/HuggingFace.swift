@@ -156,31 +156,24 @@ extension ModelWeights {
             }
             return out
         }
-        /// Rows `range` of a [rows, columns] tensor (or elements of a vector).
-        func rows(_ t: Tensor, _ range: Range<Int>) -> Parameter {
-            let columns = t.shape.count == 2 ? t.shape[1] : 1
-            return Parameter(Tensor(shape: t.shape.count == 2 ? [range.count, columns] : [range.count],
-                                    data: Array(t.data[range.lowerBound * columns..<range.upperBound * columns])))
-        }
-
         let d = c.modelDim
         if gpt2 {
             let embedding = try load(prefix + "wte.weight", [c.vocabularySize, d])
             let position = try load(prefix + "wpe.weight", [c.contextLength, d])
             let layers = try (0..<c.layerCount).map { l -> LayerWeights in
                 let p = "\(prefix)h.\(l)."
-                let qkv = try conv1D(p + "attn.c_attn.weight", in: d, out: 3 * d)
-                let qkvBias = try tensor(p + "attn.c_attn.bias", [3 * d])
+                let qkv = Parameter(try conv1D(p + "attn.c_attn.weight", in: d, out: 3 * d))
+                let qkvBias = try load(p + "attn.c_attn.bias", [3 * d])
                 return LayerWeights(
                     attentionNorm: try load(p + "ln_1.weight", [d]),
-                    query: rows(qkv, 0..<d), key: rows(qkv, d..<2 * d), value: rows(qkv, 2 * d..<3 * d),
+                    query: qkv.rows(0..<d), key: qkv.rows(d..<2 * d), value: qkv.rows(2 * d..<3 * d),
                     output: Parameter(try conv1D(p + "attn.c_proj.weight", in: d, out: d)),
                     mlpNorm: try load(p + "ln_2.weight", [d]),
                     gate: Parameter(try conv1D(p + "mlp.c_fc.weight", in: d, out: c.mlpDim)),
                     up: nil,
                     down: Parameter(try conv1D(p + "mlp.c_proj.weight", in: c.mlpDim, out: d)),
                     attentionNormBias: try load(p + "ln_1.bias", [d]),
-                    queryBias: rows(qkvBias, 0..<d), keyBias: rows(qkvBias, d..<2 * d), valueBias: rows(qkvBias, 2 * d..<3 * d),
+                    queryBias: qkvBias.rows(0..<d), keyBias: qkvBias.rows(d..<2 * d), valueBias: qkvBias.rows(2 * d..<3 * d),
                     outputBias: try load(p + "attn.c_proj.bias", [d]),
                     mlpNormBias: try load(p + "ln_2.bias", [d]),
                     gateBias: try load(p + "mlp.c_fc.bias", [c.mlpDim]),

@@ -131,9 +131,6 @@ extension ModelConfig {
         guard let architecture = Architecture(rawValue: name) else {
             throw TransformerError.unsupportedArchitecture(name)
         }
-        guard architecture != .gpt2 else {
-            throw TransformerError.unsupportedConfiguration("gpt2 from GGUF (load GPT-2 from an HF safetensors directory)")
-        }
         func int(_ key: String) throws -> Int { try gguf.int(forKey: "\(name).\(key)") }
         func optional<T>(_ key: String, _ read: (String) throws -> T) throws -> T? {
             gguf.metadata["\(name).\(key)"] == nil ? nil : try read("\(name).\(key)")
@@ -144,6 +141,8 @@ extension ModelConfig {
             ?? gguf.tensorInfo(named: "token_embd.weight")?.shape.first
             ?? gguf.stringArray(forKey: "tokenizer.ggml.tokens").count
         let ropeBase = try optional("rope.freq_base", gguf.float) ?? 10000
+        // GPT-2's LayerNorm has its own epsilon key; LLaMA's and Gemma's RMSNorm theirs.
+        let epsilonKey = architecture == .gpt2 ? "layer_norm_epsilon" : "layer_norm_rms_epsilon"
         self.init(
             architecture: architecture,
             layerCount: try int("block_count"),
@@ -155,7 +154,17 @@ extension ModelConfig {
             vocabularySize: vocabularySize,
             contextLength: try int("context_length"),
             ropeBase: ropeBase,
-            normEpsilon: try gguf.float(forKey: "\(name).attention.layer_norm_rms_epsilon"))
+            normEpsilon: try gguf.float(forKey: "\(name).attention.\(epsilonKey)"))
+
+        if architecture == .gpt2 {
+            // As llama.cpp's converter writes GPT-2: LayerNorm with biases, learned positions (position_embd),
+            // a fused QKV with biases (attn_qkv), and an ungated tanh-GELU MLP (ffn_up, ffn_down).
+            normalization = .layer
+            rotary = false
+            positionEmbedding = true
+            gatedMLP = false
+            gateActivation = .geluTanh
+        }
 
         if architecture == .gemma3 {
             // As HF's Gemma3TextConfig (and llama.cpp) for the sizes GGUF leaves out: query_pre_attn_scalar
@@ -179,7 +188,7 @@ extension ModelConfig {
             throw TransformerError.unsupportedConfiguration("RoPE on \(ropeDim) of \(headDim) head dimensions")
         }
         guard slidingWindowPattern > 0, (slidingWindow ?? 1) > 0, layerCount > 0, modelDim > 0, headDim > 0, headDim % 2 == 0, mlpDim > 0, vocabularySize > 0,
-              kvHeadCount > 0, headCount % kvHeadCount == 0 else {
+              kvHeadCount > 0, headCount % kvHeadCount == 0, rotary || qDim == modelDim else {
             throw TransformerError.unsupportedConfiguration(
                 "\(layerCount) layers, d_model \(modelDim), \(headCount) heads over \(kvHeadCount) KV heads of \(headDim), d_mlp \(mlpDim), vocabulary \(vocabularySize)")
         }

@@ -31,6 +31,14 @@ public final class Parameter: @unchecked Sendable {
 
     /// A copy as a `Tensor`.
     public var tensor: Tensor { Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: pointer, count: count))) }
+
+    /// A copy of rows `range` of a [rows, columns] weight, or of elements `range` of a vector.
+    func rows(_ range: Range<Int>) -> Parameter {
+        let columns = shape.count == 2 ? shape[1] : 1
+        return Parameter(shape: shape.count == 2 ? [range.count, columns] : [range.count]) { storage in
+            _ = storage.initialize(from: UnsafeBufferPointer(start: pointer + range.lowerBound * columns, count: storage.count))
+        }
+    }
 }
 
 /// The weights of one transformer block. Linear weights are `[out, in]` (y = x Wᵀ).
@@ -87,74 +95,87 @@ public struct ModelWeights: Sendable {
     /// [d_model], with LayerNorm (GPT-2)
     public var finalNormBias: Parameter? = nil
 
-    /// Loads a LLaMA or Gemma 3 model's weights from a GGUF `file`, dequantizing each to float32 and checking
-    /// its shape against `config`. W_U is `output.weight` if the file has one, else tied to W_E. LLaMA's Q/K
-    /// rows are un-permuted to HF order; Gemma's are stored in HF order already.
-    /// `progress` gets the fraction of elements done and the name of the tensor just loaded.
+    /// Loads a model's weights from a GGUF `file` in llama.cpp's names, dequantizing each to float32 and
+    /// checking its shape against `config`. W_U is `output.weight` if the file has one, else tied to W_E.
+    /// LLaMA's Q/K rows are un-permuted to HF order; Gemma's are stored in HF order already. GPT-2's fused
+    /// `attn_qkv` is split into q, k and v. `progress` gets the fraction of elements done and the name of
+    /// the tensor just loaded.
     static func loadGGUF(
         from file: GGUFFile, config c: ModelConfig, progress: ((Double, String) -> Void)?
     ) throws -> ModelWeights {
         let hasOutput = file.tensorInfo(named: "output.weight") != nil
-        let layerNames = ["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"]
-            + (c.queryKeyNorm ? ["attn_q_norm", "attn_k_norm"] : [])
-            + (c.postSublayerNorm ? ["post_attention_norm", "post_ffw_norm"] : [])
-        let names = ["token_embd.weight", "output_norm.weight"] + (hasOutput ? ["output.weight"] : [])
-            + (0..<c.layerCount).flatMap { l in layerNames.map { "blk.\(l).\($0).weight" } }
-        let totalElements = Double(names.compactMap { file.tensorInfo(named: $0)?.elementCount }.reduce(0, +))
-        var loadedElements = 0.0
+        let gpt2 = c.architecture == .gpt2
+        let layerNames = gpt2
+            ? ["attn_norm", "attn_qkv", "attn_output", "ffn_norm", "ffn_up", "ffn_down"].flatMap { ["\($0).weight", "\($0).bias"] }
+            : (["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"]
+                + (c.queryKeyNorm ? ["attn_q_norm", "attn_k_norm"] : [])
+                + (c.postSublayerNorm ? ["post_attention_norm", "post_ffw_norm"] : [])).map { "\($0).weight" }
+        let globalNames = ["token_embd.weight", "output_norm.weight"]
+            + (gpt2 ? ["position_embd.weight", "output_norm.bias"] : []) + (hasOutput ? ["output.weight"] : [])
+        let reader = GGUFWeightReader(
+            file: file, names: globalNames + (0..<c.layerCount).flatMap { l in layerNames.map { "blk.\(l).\($0)" } },
+            progress: progress)
+        if gpt2 { return try loadGPT2GGUF(reader, config: c, hasOutput: hasOutput) }
 
-        /// Dequantizes `name` ([rows, columns] or [count]) into a new parameter through `arrange`,
-        /// which copies the file's row order into the parameter's.
-        func load(_ name: String, _ shape: [Int],
-                  arrange: ((UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void)? = nil
-        ) throws -> Parameter {
-            guard let info = file.tensorInfo(named: name) else { throw ModelFileError.missingTensor(name) }
-            guard info.shape == shape else {
-                throw TransformerError.weightShape(tensor: name, expected: shape, found: info.shape)
-            }
-            let parameter = try Parameter(shape: shape) { storage in
-                if let arrange {
-                    let fileOrder = UnsafeMutableBufferPointer<Float>.allocate(capacity: storage.count)
-                    defer { fileOrder.deallocate() }
-                    try file.dequantize(info, into: fileOrder)
-                    arrange(fileOrder, storage)
-                } else {
-                    try file.dequantize(info, into: storage)
-                }
-            }
-            loadedElements += Double(info.elementCount)
-            progress?(loadedElements / totalElements, name)
-            return parameter
-        }
-        func rotaryRows(heads: Int) -> ((UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void)? {
+        func rotaryRows(heads: Int) -> GGUFWeightReader.Arrange? {
             guard c.architecture == .llama else { return nil }
             return { fileOrder, storage in
                 unpermuteRotaryRows(fileOrder, into: storage, heads: heads, columns: c.modelDim)
             }
         }
-
-        let embedding = try load("token_embd.weight", [c.vocabularySize, c.modelDim])
+        let embedding = try reader.load("token_embd.weight", [c.vocabularySize, c.modelDim])
         var layers: [LayerWeights] = []
         for l in 0..<c.layerCount {
             let prefix = "blk.\(l)."
             layers.append(LayerWeights(
-                attentionNorm: try load(prefix + "attn_norm.weight", [c.modelDim]),
-                query: try load(prefix + "attn_q.weight", [c.qDim, c.modelDim], arrange: rotaryRows(heads: c.headCount)),
-                key: try load(prefix + "attn_k.weight", [c.kvDim, c.modelDim], arrange: rotaryRows(heads: c.kvHeadCount)),
-                value: try load(prefix + "attn_v.weight", [c.kvDim, c.modelDim]),
-                output: try load(prefix + "attn_output.weight", [c.modelDim, c.qDim]),
-                mlpNorm: try load(prefix + "ffn_norm.weight", [c.modelDim]),
-                gate: try load(prefix + "ffn_gate.weight", [c.mlpDim, c.modelDim]),
-                up: try load(prefix + "ffn_up.weight", [c.mlpDim, c.modelDim]),
-                down: try load(prefix + "ffn_down.weight", [c.modelDim, c.mlpDim]),
-                queryNorm: c.queryKeyNorm ? try load(prefix + "attn_q_norm.weight", [c.headDim]) : nil,
-                keyNorm: c.queryKeyNorm ? try load(prefix + "attn_k_norm.weight", [c.headDim]) : nil,
-                postAttentionNorm: c.postSublayerNorm ? try load(prefix + "post_attention_norm.weight", [c.modelDim]) : nil,
-                postMLPNorm: c.postSublayerNorm ? try load(prefix + "post_ffw_norm.weight", [c.modelDim]) : nil))
+                attentionNorm: try reader.load(prefix + "attn_norm.weight", [c.modelDim]),
+                query: try reader.load(prefix + "attn_q.weight", [c.qDim, c.modelDim], arrange: rotaryRows(heads: c.headCount)),
+                key: try reader.load(prefix + "attn_k.weight", [c.kvDim, c.modelDim], arrange: rotaryRows(heads: c.kvHeadCount)),
+                value: try reader.load(prefix + "attn_v.weight", [c.kvDim, c.modelDim]),
+                output: try reader.load(prefix + "attn_output.weight", [c.modelDim, c.qDim]),
+                mlpNorm: try reader.load(prefix + "ffn_norm.weight", [c.modelDim]),
+                gate: try reader.load(prefix + "ffn_gate.weight", [c.mlpDim, c.modelDim]),
+                up: try reader.load(prefix + "ffn_up.weight", [c.mlpDim, c.modelDim]),
+                down: try reader.load(prefix + "ffn_down.weight", [c.modelDim, c.mlpDim]),
+                queryNorm: c.queryKeyNorm ? try reader.load(prefix + "attn_q_norm.weight", [c.headDim]) : nil,
+                keyNorm: c.queryKeyNorm ? try reader.load(prefix + "attn_k_norm.weight", [c.headDim]) : nil,
+                postAttentionNorm: c.postSublayerNorm ? try reader.load(prefix + "post_attention_norm.weight", [c.modelDim]) : nil,
+                postMLPNorm: c.postSublayerNorm ? try reader.load(prefix + "post_ffw_norm.weight", [c.modelDim]) : nil))
         }
-        let finalNorm = try load("output_norm.weight", [c.modelDim])
-        let unembedding = hasOutput ? try load("output.weight", [c.vocabularySize, c.modelDim]) : embedding
+        let finalNorm = try reader.load("output_norm.weight", [c.modelDim])
+        let unembedding = hasOutput ? try reader.load("output.weight", [c.vocabularySize, c.modelDim]) : embedding
         return ModelWeights(tokenEmbedding: embedding, layers: layers, finalNorm: finalNorm, unembedding: unembedding)
+    }
+
+    /// GPT-2 in llama.cpp's layout: every linear map and norm has a bias; `attn_qkv` holds the rows of q,
+    /// k and v one after another ([3·d_model, d_model], as HF's c_attn transposed); `ffn_up` is the GELU's
+    /// input (HF's c_fc, our `gate`) and `ffn_down` the MLP's output (c_proj).
+    private static func loadGPT2GGUF(_ reader: GGUFWeightReader, config c: ModelConfig, hasOutput: Bool) throws -> ModelWeights {
+        let d = c.modelDim
+        let embedding = try reader.load("token_embd.weight", [c.vocabularySize, d])
+        let position = try reader.load("position_embd.weight", [c.contextLength, d])
+        let layers = try (0..<c.layerCount).map { l -> LayerWeights in
+            let p = "blk.\(l)."
+            let qkv = try reader.load(p + "attn_qkv.weight", [3 * d, d]), qkvBias = try reader.load(p + "attn_qkv.bias", [3 * d])
+            return LayerWeights(
+                attentionNorm: try reader.load(p + "attn_norm.weight", [d]),
+                query: qkv.rows(0..<d), key: qkv.rows(d..<2 * d), value: qkv.rows(2 * d..<3 * d),
+                output: try reader.load(p + "attn_output.weight", [d, d]),
+                mlpNorm: try reader.load(p + "ffn_norm.weight", [d]),
+                gate: try reader.load(p + "ffn_up.weight", [c.mlpDim, d]),
+                up: nil,
+                down: try reader.load(p + "ffn_down.weight", [d, c.mlpDim]),
+                attentionNormBias: try reader.load(p + "attn_norm.bias", [d]),
+                queryBias: qkvBias.rows(0..<d), keyBias: qkvBias.rows(d..<2 * d), valueBias: qkvBias.rows(2 * d..<3 * d),
+                outputBias: try reader.load(p + "attn_output.bias", [d]),
+                mlpNormBias: try reader.load(p + "ffn_norm.bias", [d]),
+                gateBias: try reader.load(p + "ffn_up.bias", [c.mlpDim]),
+                downBias: try reader.load(p + "ffn_down.bias", [d]))
+        }
+        let finalNorm = try reader.load("output_norm.weight", [d]), finalNormBias = try reader.load("output_norm.bias", [d])
+        let unembedding = hasOutput ? try reader.load("output.weight", [c.vocabularySize, d]) : embedding
+        return ModelWeights(tokenEmbedding: embedding, layers: layers, finalNorm: finalNorm, unembedding: unembedding,
+                            positionEmbedding: position, finalNormBias: finalNormBias)
     }
 
     /// Undoes llama.cpp's Q/K row permutation. Its converter interleaves each head's two halves so that
@@ -174,5 +195,44 @@ public struct ModelWeights: Sendable {
                 }
             }
         }
+    }
+}
+
+/// Reads the weights of one GGUF file, dequantized to float32, reporting progress over `names`.
+final class GGUFWeightReader {
+    /// Copies a tensor from the file's row order into the parameter's (file order, parameter storage).
+    typealias Arrange = (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
+
+    private let file: GGUFFile
+    private let progress: ((Double, String) -> Void)?
+    private let totalElements: Double
+    private var loadedElements = 0.0
+
+    /// `names`: the tensors that will be read, for the progress fraction.
+    init(file: GGUFFile, names: [String], progress: ((Double, String) -> Void)?) {
+        self.file = file
+        self.progress = progress
+        totalElements = Double(names.compactMap { file.tensorInfo(named: $0)?.elementCount }.reduce(0, +))
+    }
+
+    /// Dequantizes `name` ([rows, columns] or [count]) into a new parameter, through `arrange` if given.
+    func load(_ name: String, _ shape: [Int], arrange: Arrange? = nil) throws -> Parameter {
+        guard let info = file.tensorInfo(named: name) else { throw ModelFileError.missingTensor(name) }
+        guard info.shape == shape else {
+            throw TransformerError.weightShape(tensor: name, expected: shape, found: info.shape)
+        }
+        let parameter = try Parameter(shape: shape) { storage in
+            if let arrange {
+                let fileOrder = UnsafeMutableBufferPointer<Float>.allocate(capacity: storage.count)
+                defer { fileOrder.deallocate() }
+                try file.dequantize(info, into: fileOrder)
+                arrange(fileOrder, storage)
+            } else {
+                try file.dequantize(info, into: storage)
+            }
+        }
+        loadedElements += Double(info.elementCount)
+        progress?(loadedElements / totalElements, name)
+        return parameter
     }
 }

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import ModelFiles
 
-/// `lmdbg models`: the shipped models and whatever else is in the models folder.
+/// `lmdbg models`: the shipped models and whatever else is in the models folder: GGUF files and HF model
+/// directories, each with its architecture.
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the models --model can name.")
 
@@ -14,8 +15,12 @@ struct Models: ParsableCommand {
             let present = installed.contains { $0.name == entry.name }
             print("  \(entry.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(entry.summary)\(present ? "" : "  (not installed: run scripts/bootstrap)")")
         }
-        for other in installed where other.name == nil {
-            print("  \(other.url.lastPathComponent)")
+        let others = installed.filter { $0.name == nil }
+        let width = others.map { $0.url.lastPathComponent.count + 1 }.max() ?? 0
+        for other in others {
+            let name = other.url.lastPathComponent + (other.isDirectory ? "/" : "")
+            let kind = other.isDirectory ? "HF directory" : "GGUF"
+            print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(kind), \(other.architecture ?? "architecture unreadable")")
         }
     }
 }
