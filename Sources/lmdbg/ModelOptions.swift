@@ -12,12 +12,12 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads the engine computes on.")
     var threads = 2
 
-    /// The model file's path.
+    /// The model file's (or HF directory's) path.
     func resolvedPath() throws -> String {
         do {
             return try ModelCatalog().resolve(model).path
         } catch {
-            throw ValidationError("\(error)")
+            throw CLIError("\(error)")
         }
     }
 
@@ -31,7 +31,7 @@ struct ModelOptions: ParsableArguments {
             progress.finish()
             return model
         } catch {
-            progress.finish()
+            progress.abandon()
             throw CLIError("cannot load \(url.path): \(error)")
         }
     }

@@ -23,6 +23,11 @@ final class StderrProgress: @unchecked Sendable {
         }
     }
 
+    /// Clears the bar after a failure, so that the error is the last word.
+    func abandon() {
+        if interactive { writeStderr("\r\u{1B}[K") }
+    }
+
     func finish() {
         let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
         writeStderr(interactive ? "\r\(title): done in \(seconds) s\u{1B}[K\n" : "\(title): done in \(seconds) s\n")

@@ -6,9 +6,7 @@ import Transformer
 /// SmolLM2-135M-Instruct from the model directory (`$LMDBG_MODELS`, else ~/.cache/lmdbg/models), loaded once.
 enum SmolLM2 {
     private static let loaded: Result<LanguageModel, Error> = Result {
-        let directory = ProcessInfo.processInfo.environment["LMDBG_MODELS"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lmdbg/models").path
-        return try LanguageModel.load(URL(fileURLWithPath: directory).appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        try LanguageModel.load(ModelCatalog().resolve("smollm2"))
     }
 
     static func model() throws -> LanguageModel { try loaded.get() }

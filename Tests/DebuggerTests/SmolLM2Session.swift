@@ -1,4 +1,5 @@
 import Foundation
+import ModelFiles
 import Tensors
 import Transformer
 @testable import Debugger
@@ -7,9 +8,7 @@ import Transformer
 /// loaded once per test process for every debugger test on the real model.
 enum SmolLM2 {
     private static let loaded: Result<LanguageModel, Error> = Result {
-        let directory = ProcessInfo.processInfo.environment["LMDBG_MODELS"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lmdbg/models").path
-        return try LanguageModel.load(URL(fileURLWithPath: directory).appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        try LanguageModel.load(ModelCatalog().resolve("smollm2"))
     }
 
     static func model() throws -> LanguageModel { try loaded.get() }

@@ -6,7 +6,7 @@ enum Paths {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let goldenDequant = repository.appendingPathComponent("Tests/Golden/dequant")
-    static let models = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lmdbg/models")
+    static let models = ModelCatalog().directory
     static let smolLM2 = models.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
     static let gemma3 = models.appendingPathComponent("gemma-3-270m-q4_k_m.gguf")
 

@@ -48,7 +48,7 @@ struct LlamaCppVectors {
 /// without parsing special tokens; none of the texts holds one.
 @Suite(.enabled(
     if: FileManager.default.fileExists(atPath: Paths.llamaCppGPT2.path),
-    "llama.cpp's GPT-2 vocabulary is missing from ~/.cache/lmdbg/models/vocab: run scripts/bootstrap"))
+    "llama.cpp's GPT-2 vocabulary is missing from \(Paths.llamaCppVocabularies.path): run scripts/bootstrap"))
 struct LlamaCppGPT2Tests {
     let tokenizer: Tokenizer
     let vectors: LlamaCppVectors

@@ -8,7 +8,7 @@ enum Paths {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let golden = repository.appendingPathComponent("Tests/Golden/tokenizer")
-    static let models = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/lmdbg/models")
+    static let models = ModelCatalog().directory
     /// llama.cpp's tokenizer test vectors, which scripts/bootstrap extracts from the llama-cpp-python sdist.
     static let llamaCppVocabularies = models.appendingPathComponent("vocab")
     static let llamaCppGPT2 = llamaCppVocabularies.appendingPathComponent("ggml-vocab-gpt-2.gguf")
