@@ -33,6 +33,7 @@ references:
 	python3 scripts/make_dequant_references.py
 	python3 scripts/make_safetensors_reference.py
 	HF_HUB_OFFLINE=1 python3 scripts/make_analysis_references.py
+	HF_HUB_OFFLINE=1 python3 scripts/make_attribution_references.py
 	HF_HUB_OFFLINE=1 python3 scripts/train_test_sae.py
 
 # Runs the engine against llama.cpp and HF transformers (where installed), and the server over pipes, and

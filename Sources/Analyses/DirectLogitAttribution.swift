@@ -20,60 +20,76 @@ public struct LogitAttribution: Equatable, Sendable {
     public let target: LogitTarget
     /// `hook_embed`'s share.
     public let embed: Float
-    /// [layer][head]: each head's output `z_h · W_O[:, h]ᵀ` (its slice of attn_out).
+    /// `hook_pos_embed`'s share, with learned position embeddings (GPT-2).
+    public let positionEmbed: Float?
+    /// [layer]: each layer's attention output as added to the residual (`hook_attn_out`).
+    public let attention: [Float]
+    /// [layer][head]: each head's output `z_h · W_O[:, h]ᵀ`; `attention` is their sum plus W_O's bias. Empty for
+    /// every layer when a norm after attention mixes the heads (Gemma 3).
     public let heads: [[Float]]
     /// [layer]: each MLP's output (mlp_out).
     public let mlps: [Float]
+    /// What the final norm's bias adds through the unembedding (LayerNorm); 0 without one.
+    public let constant: Float
     /// The model's own logit (or logit difference) at `position`.
     public let logit: Float
-    /// `sqrt(mean(resid²) + eps)` of the final residual at `position`: every component is divided by it.
+    /// The final norm's scale at `position` (`sqrt(mean(resid²) + eps)`, of the centred residual for
+    /// LayerNorm): every component is divided by it.
     public let finalScale: Float
 
     /// The sum of the contributions; equals `logit` up to rounding.
-    public var total: Float { embed + heads.joined().reduce(0, +) + mlps.reduce(0, +) }
+    public var total: Float { embed + (positionEmbed ?? 0) + attention.reduce(0, +) + mlps.reduce(0, +) + constant }
 }
 
 extension LanguageModel {
     /// Runs `tokens` once and attributes `target`'s logit at `position` (negative counts from the end):
-    /// component c contributes `(c / scale) · (w_ln_final ⊙ u)` with `u = W_U[token] (− W_U[baseline])`.
+    /// component c contributes `c · u` with `u = w_ln_final ⊙ (W_U[token] (− W_U[baseline])) / scale`, and
+    /// `u` centred for LayerNorm, which subtracts each row's mean before scaling.
     public func directLogitAttribution(tokens: [Int32], position: Int, target: LogitTarget) throws -> LogitAttribution {
-        guard config.isPlainLlama && weights.hasNoBiases else {
-            throw AnalysisError(field: "model", "direct logit attribution needs a LLaMA-style model (RMSNorm, no biases, "
-                                + "no post-sublayer norms): this one is \(config.architecture.rawValue)")
-        }
         try validate(tokens, field: "tokens")
         let position = try resolve(positions: [position], count: tokens.count, field: "position")[0]
         try validate(token: target.token, field: "target")
         if let baseline = target.baseline { try validate(token: baseline, field: "baseline") }
         let c = config, d = c.modelDim
-        let capture = HookCapture([.embed, .lnFinalScale]
-            + (0..<c.layerCount).flatMap { [HookPoint.block($0, .z), .block($0, .mlpOut)] })
+        let separableHeads = !c.postSublayerNorm
+        let capture = HookCapture([.embed, .lnFinalScale] + (c.positionEmbedding ? [.posEmbed] : [])
+            + (0..<c.layerCount).flatMap { [HookPoint.block($0, .attnOut), .block($0, .mlpOut)]
+                + (separableHeads ? [.block($0, .z)] : []) })
         let logits = try forward(tokens, cache: makeCache(capacity: tokens.count), observer: capture)
         let vocabulary = c.vocabularySize
         let logit = logits.data[position * vocabulary + Int(target.token)]
             - (target.baseline.map { logits.data[position * vocabulary + Int($0)] } ?? 0)
         let scale = capture[.lnFinalScale].data[position]
 
-        // u = w_ln_final ⊙ (W_U[token] − W_U[baseline]) / scale: a component's contribution is its dot with u.
-        var u = [Float](repeating: 0, count: d)
+        // direction = W_U[token] − W_U[baseline]; u = w_ln_final ⊙ direction / scale, centred for LayerNorm.
+        var direction = [Float](repeating: 0, count: d), u = [Float](repeating: 0, count: d)
         for i in 0..<d {
             let baseline = target.baseline.map { weights.unembedding.pointer[Int($0) * d + i] } ?? 0
-            u[i] = weights.finalNorm.pointer[i] * (weights.unembedding.pointer[Int(target.token) * d + i] - baseline) / scale
+            direction[i] = weights.unembedding.pointer[Int(target.token) * d + i] - baseline
+            u[i] = weights.finalNorm.pointer[i] * direction[i] / scale
         }
-        func dot(_ tensor: Tensor, row: Int, _ vector: [Float], width: Int, offset: Int = 0) -> Float {
+        if c.normalization == .layer {
+            let mean = u.reduce(0, +) / Float(d)
+            for i in 0..<d { u[i] -= mean }
+        }
+        func dot(_ data: UnsafePointer<Float>, _ vector: [Float], width: Int, offset: Int = 0) -> Float {
             var sum: Float = 0
-            tensor.data.withUnsafeBufferPointer { data in
-                vector.withUnsafeBufferPointer { v in
-                    for i in 0..<width { sum += data[row + i] * v[offset + i] }
-                }
+            vector.withUnsafeBufferPointer { v in
+                for i in 0..<width { sum += data[i] * v[offset + i] }
             }
             return sum
         }
+        func dot(_ tensor: Tensor, row: Int, _ vector: [Float], width: Int, offset: Int = 0) -> Float {
+            tensor.data.withUnsafeBufferPointer { dot($0.baseAddress! + row, vector, width: width, offset: offset) }
+        }
         let embed = dot(capture[.embed], row: position * d, u, width: d)
-        var heads: [[Float]] = []
-        var mlps: [Float] = []
+        let positionEmbed = c.positionEmbedding ? dot(capture[.posEmbed], row: position * d, u, width: d) : nil
+        var heads: [[Float]] = [], attention: [Float] = [], mlps: [Float] = []
         var throughOutput = [Float](repeating: 0, count: c.qDim)
         for layer in 0..<c.layerCount {
+            attention.append(dot(capture[.block(layer, .attnOut)], row: position * d, u, width: d))
+            mlps.append(dot(capture[.block(layer, .mlpOut)], row: position * d, u, width: d))
+            guard separableHeads else { heads.append([]); continue }
             // W_Oᵀ u [n_heads · d_head]: head h's contribution is z_h · (W_Oᵀ u)_h.
             BLAS.gemv(transpose: true, rows: d, cols: c.qDim, a: weights.layers[layer].output.pointer, lda: c.qDim,
                       x: u, y: &throughOutput)
@@ -81,9 +97,10 @@ extension LanguageModel {
             heads.append((0..<c.headCount).map { h in
                 dot(z, row: position * c.qDim + h * c.headDim, throughOutput, width: c.headDim, offset: h * c.headDim)
             })
-            mlps.append(dot(capture[.block(layer, .mlpOut)], row: position * d, u, width: d))
         }
-        return LogitAttribution(position: position, target: target, embed: embed, heads: heads, mlps: mlps,
-                                logit: logit, finalScale: scale)
+        let constant = weights.finalNormBias.map { dot($0.pointer, direction, width: d) } ?? 0
+        return LogitAttribution(position: position, target: target, embed: embed, positionEmbed: positionEmbed,
+                                attention: attention, heads: heads, mlps: mlps, constant: constant, logit: logit,
+                                finalScale: scale)
     }
 }

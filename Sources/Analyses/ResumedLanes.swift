@@ -118,7 +118,7 @@ extension LanguageModel {
 }
 
 extension ModelConfig {
-    /// LLaMA's block exactly: what `resumeLanes` and direct logit attribution assume.
+    /// LLaMA's block exactly: what `resumeLanes` assumes.
     var isPlainLlama: Bool {
         architecture == .llama && normalization == .rms && rotary && !positionEmbedding && gatedMLP
             && gateActivation == .silu && !queryKeyNorm && !postSublayerNorm && slidingWindow == nil

@@ -33,7 +33,10 @@ extension DebugServer {
         return AttributionResult(position: attribution.position, token: request.token, baseline: request.baseline,
                                  logit: Double(attribution.logit), total: Double(attribution.total),
                                  finalScale: Double(attribution.finalScale), embed: Double(attribution.embed),
-                                 heads: attribution.heads.map { $0.map(Double.init) }, mlp: attribution.mlps.map(Double.init))
+                                 posEmbed: attribution.positionEmbed.map(Double.init),
+                                 attention: attribution.attention.map(Double.init),
+                                 heads: attribution.heads.map { $0.map(Double.init) }, mlp: attribution.mlps.map(Double.init),
+                                 constant: attribution.constant == 0 ? nil : Double(attribution.constant))
     }
 
     func patchSweep(_ request: PatchSweepRequest, _ context: RequestContext) throws -> PatchSweepResult {

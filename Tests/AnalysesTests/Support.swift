@@ -12,24 +12,38 @@ enum SmolLM2 {
     static func model() throws -> LanguageModel { try loaded.get() }
 }
 
-/// `Tests/Golden/analyses/references.safetensors`, written by scripts/make_analysis_references.py from HF
-/// transformers, and the settings (prompts, tokens) it was made with.
-enum References {
+/// A file of `Tests/Golden/analyses`, written by a script from HF transformers, with the settings (prompts,
+/// tokens) it was made with in its metadata.
+struct ReferenceFile: @unchecked Sendable {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    private static let loaded: Result<(SafetensorsFile, [String: Any]), Error> = Result {
-        let file = try SafetensorsFile(contentsOf: repository.appendingPathComponent("Tests/Golden/analyses/references.safetensors"))
-        let settings = try JSONSerialization.jsonObject(with: Data(file.metadata["settings"]!.utf8)) as! [String: Any]
-        return (file, settings)
+    private let file: SafetensorsFile
+    private let settings: [String: Any]
+
+    init(_ name: String) throws {
+        file = try SafetensorsFile(contentsOf: Self.repository.appendingPathComponent("Tests/Golden/analyses/\(name).safetensors"))
+        settings = try JSONSerialization.jsonObject(with: Data(file.metadata["settings"]!.utf8)) as! [String: Any]
     }
 
-    static func tensor(_ name: String) throws -> Tensor { try loaded.get().0.tensor(named: name) }
+    func tensor(_ name: String) throws -> Tensor { try file.tensor(named: name) }
 
-    static func integers(_ name: String) throws -> [Int32] { try loaded.get().0.int32Values(named: name) }
+    func integers(_ name: String) throws -> [Int32] { try file.int32Values(named: name) }
+
+    func settings(_ analysis: String) -> [String: Any] { settings[analysis] as! [String: Any] }
+}
+
+/// `references.safetensors`, from scripts/make_analysis_references.py (SmolLM2).
+enum References {
+    static let repository = ReferenceFile.repository
+    private static let loaded = Result { try ReferenceFile("references") }
+
+    static func tensor(_ name: String) throws -> Tensor { try loaded.get().tensor(name) }
+
+    static func integers(_ name: String) throws -> [Int32] { try loaded.get().integers(name) }
 
     /// One analysis's settings, e.g. `settings("sweep")["clean"]`.
-    static func settings(_ analysis: String) throws -> [String: Any] { try loaded.get().1[analysis] as! [String: Any] }
+    static func settings(_ analysis: String) throws -> [String: Any] { try loaded.get().settings(analysis) }
 }
 
 extension LanguageModel {

@@ -481,7 +481,8 @@ class Client:
     def attribution(self, token: int, *, baseline: int | None = None, prompt: str | None = None,
                     position: int | None = None) -> AttributionResult:
         """`analysis/attribution`: direct logit attribution of `token` (minus `baseline`) at `position` (default
-        the last) to the embedding, every head (`heads[layer][head]`) and every MLP."""
+        the last) to the embedding, every layer's attention (`attention[layer]`) and its heads
+        (`heads[layer][head]`, empty on Gemma 3), and every MLP; GPT-2 adds `posEmbed` and `constant`."""
         params: dict[str, Any] = {"token": token}
         for member, value in (("baseline", baseline), ("prompt", prompt), ("position", position)):
             if value is not None:

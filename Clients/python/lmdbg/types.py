@@ -286,8 +286,11 @@ class AttributionResult(TypedDict):
     total: float
     finalScale: float
     embed: float
+    posEmbed: NotRequired[float]
+    attention: list[float]
     heads: list[list[float]]
     mlp: list[float]
+    constant: NotRequired[float]
 
 
 class SweepMetric(TypedDict):

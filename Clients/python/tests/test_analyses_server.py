@@ -33,7 +33,8 @@ def test_the_lens_of_the_last_layer_is_the_output_and_attributions_sum_to_the_lo
     assert output["top"][0]["piece"] == " Paris"
 
     attribution = dbg.attribution(token(dbg, " Paris"), baseline=token(dbg, " Rome"), prompt=PROMPT)
-    parts = attribution["embed"] + np.sum(attribution["heads"]) + np.sum(attribution["mlp"])
+    parts = attribution["embed"] + np.sum(attribution["attention"]) + np.sum(attribution["mlp"])
+    assert np.allclose(np.sum(attribution["heads"], axis=1), attribution["attention"], atol=1e-4)
     assert abs(parts - attribution["logit"]) < 1e-3 and np.shape(attribution["heads"]) == (30, 9)
 
 

@@ -30,13 +30,21 @@ public struct AttributionResult: Codable, Sendable, Equatable {
     /// The final norm's scale at the position, by which every component is divided.
     public var finalScale: Double
     public var embed: Double
-    /// [layer][head].
+    /// With learned position embeddings (GPT-2).
+    public var posEmbed: Double?
+    /// [layer]: each layer's attention output (`hook_attn_out`).
+    public var attention: [Double]
+    /// [layer][head]: the heads of `attention` (the rest is W_O's bias); empty where a norm after attention
+    /// mixes them (Gemma 3).
     public var heads: [[Double]]
     /// [layer].
     public var mlp: [Double]
+    /// The final LayerNorm's bias through the unembedding (GPT-2).
+    public var constant: Double?
 
     public init(position: Int, token: Int, baseline: Int? = nil, logit: Double, total: Double, finalScale: Double,
-                embed: Double, heads: [[Double]], mlp: [Double]) {
+                embed: Double, posEmbed: Double? = nil, attention: [Double], heads: [[Double]], mlp: [Double],
+                constant: Double? = nil) {
         self.position = position
         self.token = token
         self.baseline = baseline
@@ -44,7 +52,10 @@ public struct AttributionResult: Codable, Sendable, Equatable {
         self.total = total
         self.finalScale = finalScale
         self.embed = embed
+        self.posEmbed = posEmbed
+        self.attention = attention
         self.heads = heads
         self.mlp = mlp
+        self.constant = constant
     }
 }

@@ -95,16 +95,26 @@ extension Display {
     /// The logit, then the components that move it most.
     static func attribution(_ result: AttributionResult, target: String, baseline: String?, shown: Int = 12) -> [String] {
         let what = "logit " + target + (baseline.map { " − " + $0 } ?? "")
-        var components = [("embed", result.embed)]
+        var components = [("embed", result.embed)] + (result.posEmbed.map { [("pos_embed", $0)] } ?? [])
         for (layer, heads) in result.heads.enumerated() {
-            components += heads.enumerated().map { ("L\(layer) H\($0)", $1) }
+            if heads.isEmpty {
+                components.append(("L\(layer) attn", result.attention[layer]))
+            } else {
+                components += heads.enumerated().map { ("L\(layer) H\($0)", $1) }
+                let bias = result.attention[layer] - heads.reduce(0, +)
+                if abs(bias) > 1e-6 * max(1, abs(result.attention[layer])) { components.append(("L\(layer) attn bias", bias)) }
+            }
             components.append(("L\(layer) MLP", result.mlp[layer]))
         }
+        if let constant = result.constant { components.append(("final norm bias", constant)) }
         let largest = components.sorted { abs($0.1) > abs($1.1) }.prefix(shown)
-        let headsTotal = result.heads.joined().reduce(0, +), mlpTotal = result.mlp.reduce(0, +)
+        let attentionTotal = result.attention.reduce(0, +), mlpTotal = result.mlp.reduce(0, +)
+        var parts = "embed \(number(result.embed, significant: 3))"
+        if let posEmbed = result.posEmbed { parts += ", pos_embed \(number(posEmbed, significant: 3))" }
+        parts += ", attention \(number(attentionTotal, significant: 3)), MLPs \(number(mlpTotal, significant: 3))"
+        if let constant = result.constant { parts += ", final norm bias \(number(constant, significant: 3))" }
         return ["\(what) at position \(result.position): \(number(result.logit, significant: 4)) "
-                + "(parts sum to \(number(result.total, significant: 4)): embed \(number(result.embed, significant: 3)), "
-                + "heads \(number(headsTotal, significant: 3)), MLPs \(number(mlpTotal, significant: 3)); "
+                + "(parts sum to \(number(result.total, significant: 4)): \(parts); "
                 + "final norm scale \(number(result.finalScale, significant: 4)))"]
             + table(header: ["component", "adds"], rows: largest.map { [$0.0, number($0.1, significant: 4)] }, rightAligned: [1])
     }

@@ -208,3 +208,25 @@ import Testing
         #expect(hookGlob("a*a")("aa") && !hookGlob("a*a")("a"))
     }
 }
+
+@Suite struct AttributionDisplayTests {
+    @Test func gpt2ShowsPositionEmbeddingsBiasesAndTheConstant() {
+        let result = AttributionResult(position: 3, token: 7, logit: 2.1875, total: 2.1875, finalScale: 1.5, embed: 0.0625,
+                                       posEmbed: -0.25, attention: [1.5], heads: [[0.75, 0.125]], mlp: [0.5], constant: 0.375)
+        let lines = Display.attribution(result, target: "#7", baseline: nil)
+        #expect(lines[0] == "logit #7 at position 3: 2.188 (parts sum to 2.188: embed 0.0625, pos_embed -0.25, attention 1.5, "
+                + "MLPs 0.5, final norm bias 0.375; final norm scale 1.5)")
+        let rows = lines.dropFirst(2).map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        // Largest first; the attention's bias is what its heads leave: 1.5 − 0.875.
+        #expect(rows == ["L0 H0 0.75", "L0 attn bias 0.625", "L0 MLP 0.5", "final norm bias 0.375", "pos_embed -0.25",
+                         "L0 H1 0.125", "embed 0.0625"])
+    }
+
+    @Test func heldTogetherHeadsShowAsTheLayersAttention() {
+        let result = AttributionResult(position: 0, token: 7, logit: 1, total: 1, finalScale: 1, embed: 0,
+                                       attention: [0.75], heads: [[]], mlp: [0.25])
+        let rows = Display.attribution(result, target: "#7", baseline: nil).dropFirst(2)
+            .map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
+        #expect(rows == ["L0 attn 0.75", "L0 MLP 0.25", "embed 0"])
+    }
+}
