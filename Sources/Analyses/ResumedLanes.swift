@@ -69,9 +69,9 @@ extension LanguageModel {
             let w = weights.layers[l]
             // Attention: q, k, v of the stacked rows, rotated by their positions.
             norm(w.attentionNorm)
-            BLAS.linear(normalized, rows: rows, inFeatures: d, weight: w.query.pointer, outFeatures: c.qDim, into: query)
-            BLAS.linear(normalized, rows: rows, inFeatures: d, weight: w.key.pointer, outFeatures: c.kvDim, into: newKeys)
-            BLAS.linear(normalized, rows: rows, inFeatures: d, weight: w.value.pointer, outFeatures: c.kvDim, into: newValues)
+            w.query.linear(normalized, rows: rows, into: query)
+            w.key.linear(normalized, rows: rows, into: newKeys)
+            w.value.linear(normalized, rows: rows, into: newValues)
             Kernels.rotateHalf(query, rows: rows, heads: c.headCount, headDim: hd, cos: cos, sin: sin)
             Kernels.rotateHalf(newKeys, rows: rows, heads: c.kvHeadCount, headDim: hd, cos: cos, sin: sin)
 
@@ -97,16 +97,16 @@ extension LanguageModel {
                 }
             }
             edit(.block(l, .z), z, width: c.qDim)
-            BLAS.linear(z, rows: rows, inFeatures: c.qDim, weight: w.output.pointer, outFeatures: d, into: output)
+            w.output.linear(z, rows: rows, into: output)
             edit(.block(l, .attnOut), output, width: d)
             Kernels.add(output, to: residual, count: rows * d)
 
             // The SiLU-gated MLP.
             norm(w.mlpNorm)
-            BLAS.linear(normalized, rows: rows, inFeatures: d, weight: w.gate.pointer, outFeatures: c.mlpDim, into: gate)
-            BLAS.linear(normalized, rows: rows, inFeatures: d, weight: w.up!.pointer, outFeatures: c.mlpDim, into: up)
+            w.gate.linear(normalized, rows: rows, into: gate)
+            w.up!.linear(normalized, rows: rows, into: up)
             Kernels.siluMultiply(gate: gate, up: up, into: hidden, count: rows * c.mlpDim)
-            BLAS.linear(hidden, rows: rows, inFeatures: c.mlpDim, weight: w.down.pointer, outFeatures: d, into: output)
+            w.down.linear(hidden, rows: rows, into: output)
             edit(.block(l, .mlpOut), output, width: d)
             Kernels.add(output, to: residual, count: rows * d)
         }

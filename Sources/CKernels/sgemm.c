@@ -12,6 +12,8 @@ enum { MR = 6, KC = 256, MC = 120, NC = 3072 };
 
 int ck_best_isa(void) {
     __builtin_cpu_init();
+    // F16C (half-precision conversion) comes with every AVX2 CPU; the quantized kernels use it.
+    if (!__builtin_cpu_supports("f16c")) return CK_NONE;
     if (__builtin_cpu_supports("avx512f")) return CK_AVX512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CK_AVX2;
     return CK_NONE;

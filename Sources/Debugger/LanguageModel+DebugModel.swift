@@ -28,8 +28,7 @@ extension LanguageModel: DebugModel {
         }
         var logits = [Float](repeating: 0, count: config.vocabularySize)
         logits.withUnsafeMutableBufferPointer { output in
-            BLAS.linear(normalised, rows: 1, inFeatures: width, weight: weights.unembedding.pointer,
-                        outFeatures: config.vocabularySize, into: output.baseAddress!)
+            weights.unembedding.linear(normalised, rows: 1, into: output.baseAddress!)
         }
         return logits
     }

@@ -181,9 +181,9 @@ struct ForwardPass {
         let k = keys + positions.lowerBound * c.kvDim, v = values + positions.lowerBound * c.kvDim
 
         // q = x W_Qᵀ [T, n_heads, d_head]; k = x W_Kᵀ, v = x W_Vᵀ [T, n_kv_heads, d_head]
-        BLAS.linear(x, rows: count, inFeatures: d, weight: w.query.pointer, outFeatures: c.qDim, into: q)
-        BLAS.linear(x, rows: count, inFeatures: d, weight: w.key.pointer, outFeatures: c.kvDim, into: k)
-        BLAS.linear(x, rows: count, inFeatures: d, weight: w.value.pointer, outFeatures: c.kvDim, into: v)
+        w.query.linear(x, rows: count, into: q)
+        w.key.linear(x, rows: count, into: k)
+        w.value.linear(x, rows: count, into: v)
         if let b = w.queryBias { Kernels.addRows(q, rows: count, dim: c.qDim, bias: b.pointer) }
         if let b = w.keyBias { Kernels.addRows(k, rows: count, dim: c.kvDim, bias: b.pointer) }
         if let b = w.valueBias { Kernels.addRows(v, rows: count, dim: c.kvDim, bias: b.pointer) }
@@ -295,7 +295,7 @@ struct ForwardPass {
         observe(.block(l, .z), [count, c.headCount, headDim], z)
 
         // attn_out = z W_Oᵀ [T, d_model]
-        BLAS.linear(z, rows: count, inFeatures: c.qDim, weight: w.output.pointer, outFeatures: d, into: a.blockOutput.pointer)
+        w.output.linear(z, rows: count, into: a.blockOutput.pointer)
         if let b = w.outputBias { Kernels.addRows(a.blockOutput.pointer, rows: count, dim: d, bias: b.pointer) }
     }
 
@@ -330,11 +330,11 @@ struct ForwardPass {
         let x = a.normalized.pointer, pre = a.mlpPre.pointer, preLinear = a.mlpPreLinear.pointer, post = a.mlpPost.pointer
 
         // pre = x W_gateᵀ, pre_linear = x W_upᵀ [T, d_mlp]
-        BLAS.linear(x, rows: count, inFeatures: d, weight: w.gate.pointer, outFeatures: hidden, into: pre)
+        w.gate.linear(x, rows: count, into: pre)
         if let b = w.gateBias { Kernels.addRows(pre, rows: count, dim: hidden, bias: b.pointer) }
         observe(.block(l, .mlpPre), [count, hidden], pre)
         if let up = w.up {
-            BLAS.linear(x, rows: count, inFeatures: d, weight: up.pointer, outFeatures: hidden, into: preLinear)
+            up.linear(x, rows: count, into: preLinear)
             observe(.block(l, .mlpPreLinear), [count, hidden], preLinear)
             // post = act(pre) · pre_linear
             let gated = c.gateActivation == .silu ? Kernels.siluMultiply : Kernels.geluTanhMultiply
@@ -348,7 +348,7 @@ struct ForwardPass {
         observe(.block(l, .mlpPost), [count, hidden], post)
 
         // mlp_out = post W_downᵀ [T, d_model]
-        BLAS.linear(post, rows: count, inFeatures: hidden, weight: w.down.pointer, outFeatures: d, into: a.blockOutput.pointer)
+        w.down.linear(post, rows: count, into: a.blockOutput.pointer)
         if let b = w.downBias { Kernels.addRows(a.blockOutput.pointer, rows: count, dim: d, bias: b.pointer) }
     }
 
@@ -360,8 +360,7 @@ struct ForwardPass {
                 scaleHook: .lnFinalScale, normalizedHook: .lnFinalNormalized, positions: lastRows)
         var logits = Tensor(zeros: [rows, vocab])
         logits.data.withUnsafeMutableBufferPointer { out in
-            BLAS.linear(a.normalized.pointer, rows: rows, inFeatures: d,
-                        weight: weights.unembedding.pointer, outFeatures: vocab, into: out.baseAddress!)
+            weights.unembedding.linear(a.normalized.pointer, rows: rows, into: out.baseAddress!)
             observe(.logits, [rows, vocab], out.baseAddress!, positions: lastRows)
         }
         return logits

@@ -31,8 +31,7 @@ extension LanguageModel {
                 }
             }
             logits.data.withUnsafeMutableBufferPointer { out in
-                BLAS.linear(x.baseAddress!, rows: rows, inFeatures: d, weight: weights.unembedding.pointer,
-                            outFeatures: vocab, into: out.baseAddress!)
+                weights.unembedding.linear(x.baseAddress!, rows: rows, into: out.baseAddress!)
             }
         }
         return logits

@@ -7,9 +7,13 @@ public final class Parameter: @unchecked Sendable {
     public let count: Int
     /// Row-major, `count` floats; never written after `init`.
     public let pointer: UnsafePointer<Float>
+    /// The same [out, in] matrix in the file's block format, when the file stored it in one that
+    /// `QuantizedMatrix` reads: one-row products (decoding) read it instead of the floats.
+    public let quantized: QuantizedMatrix?
 
     /// A weight of `shape` whose values `fill` writes.
-    public init(shape: [Int], fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+    public init(shape: [Int], quantized: QuantizedMatrix? = nil,
+                fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
         let count = shape.reduce(1, *)
         let storage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         do {
@@ -21,6 +25,7 @@ public final class Parameter: @unchecked Sendable {
         self.shape = shape
         self.count = count
         pointer = UnsafePointer(storage)
+        self.quantized = quantized
     }
 
     public convenience init(_ tensor: Tensor) {
@@ -29,13 +34,24 @@ public final class Parameter: @unchecked Sendable {
 
     deinit { UnsafeMutablePointer(mutating: pointer).deallocate() }
 
+    /// y = x Wᵀ for a weight W [out, in] and `rows` rows of x [rows, in], into y [rows, out]. A single row
+    /// (decoding) reads the quantized blocks when there are some: it is bound by the bytes of weights it reads.
+    public func linear(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
+        if rows == 1, let quantized {
+            quantized.multiply(x, into: y)
+        } else {
+            BLAS.linear(x, rows: rows, inFeatures: shape[1], weight: pointer, outFeatures: shape[0], into: y)
+        }
+    }
+
     /// A copy as a `Tensor`.
     public var tensor: Tensor { Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: pointer, count: count))) }
 
     /// A copy of rows `range` of a [rows, columns] weight, or of elements `range` of a vector.
     func rows(_ range: Range<Int>) -> Parameter {
         let columns = shape.count == 2 ? shape[1] : 1
-        return Parameter(shape: shape.count == 2 ? [range.count, columns] : [range.count]) { storage in
+        return Parameter(shape: shape.count == 2 ? [range.count, columns] : [range.count],
+                         quantized: quantized?.rows(range)) { storage in
             _ = storage.initialize(from: UnsafeBufferPointer(start: pointer + range.lowerBound * columns, count: storage.count))
         }
     }
@@ -117,11 +133,8 @@ public struct ModelWeights: Sendable {
             progress: progress)
         if gpt2 { return try loadGPT2GGUF(reader, config: c, hasOutput: hasOutput) }
 
-        func rotaryRows(heads: Int) -> GGUFWeightReader.Arrange? {
-            guard c.architecture == .llama else { return nil }
-            return { fileOrder, storage in
-                unpermuteRotaryRows(fileOrder, into: storage, heads: heads, columns: c.modelDim)
-            }
+        func rotaryRows(heads: Int) -> [Int]? {
+            c.architecture == .llama ? rotaryRowOrder(heads: heads, headDim: c.headDim) : nil
         }
         let embedding = try reader.load("token_embd.weight", [c.vocabularySize, c.modelDim])
         var layers: [LayerWeights] = []
@@ -129,8 +142,8 @@ public struct ModelWeights: Sendable {
             let prefix = "blk.\(l)."
             layers.append(LayerWeights(
                 attentionNorm: try reader.load(prefix + "attn_norm.weight", [c.modelDim]),
-                query: try reader.load(prefix + "attn_q.weight", [c.qDim, c.modelDim], arrange: rotaryRows(heads: c.headCount)),
-                key: try reader.load(prefix + "attn_k.weight", [c.kvDim, c.modelDim], arrange: rotaryRows(heads: c.kvHeadCount)),
+                query: try reader.load(prefix + "attn_q.weight", [c.qDim, c.modelDim], rowOrder: rotaryRows(heads: c.headCount)),
+                key: try reader.load(prefix + "attn_k.weight", [c.kvDim, c.modelDim], rowOrder: rotaryRows(heads: c.kvHeadCount)),
                 value: try reader.load(prefix + "attn_v.weight", [c.kvDim, c.modelDim]),
                 output: try reader.load(prefix + "attn_output.weight", [c.modelDim, c.qDim]),
                 mlpNorm: try reader.load(prefix + "ffn_norm.weight", [c.modelDim]),
@@ -180,29 +193,24 @@ public struct ModelWeights: Sendable {
 
     /// Undoes llama.cpp's Q/K row permutation. Its converter interleaves each head's two halves so that
     /// RoPE can rotate adjacent pairs: GGUF row 2j+s of a head is HF row s·d_head/2 + j.
-    /// fileOrder, hfOrder: [heads · d_head, columns].
-    static func unpermuteRotaryRows(
-        _ fileOrder: UnsafeMutableBufferPointer<Float>, into hfOrder: UnsafeMutableBufferPointer<Float>,
-        heads: Int, columns: Int
-    ) {
-        let headDim = fileOrder.count / columns / heads, half = headDim / 2
+    /// Returns, for each HF row, the file row it comes from.
+    static func rotaryRowOrder(heads: Int, headDim: Int) -> [Int] {
+        let half = headDim / 2
+        var order = [Int](repeating: 0, count: heads * headDim)
         for head in 0..<heads {
             for j in 0..<half {
                 for s in 0..<2 {
-                    let fileRow = head * headDim + 2 * j + s, hfRow = head * headDim + s * half + j
-                    (hfOrder.baseAddress! + hfRow * columns)
-                        .update(from: fileOrder.baseAddress! + fileRow * columns, count: columns)
+                    order[head * headDim + s * half + j] = head * headDim + 2 * j + s
                 }
             }
         }
+        return order
     }
 }
 
-/// Reads the weights of one GGUF file, dequantized to float32, reporting progress over `names`.
+/// Reads the weights of one GGUF file, dequantized to float32 (and Q4_1 and Q8_0 matrices also kept as
+/// they are, for decoding), reporting progress over `names`.
 final class GGUFWeightReader {
-    /// Copies a tensor from the file's row order into the parameter's (file order, parameter storage).
-    typealias Arrange = (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
-
     private let file: GGUFFile
     private let progress: ((Double, String) -> Void)?
     private let totalElements: Double
@@ -215,18 +223,23 @@ final class GGUFWeightReader {
         totalElements = Double(names.compactMap { file.tensorInfo(named: $0)?.elementCount }.reduce(0, +))
     }
 
-    /// Dequantizes `name` ([rows, columns] or [count]) into a new parameter, through `arrange` if given.
-    func load(_ name: String, _ shape: [Int], arrange: Arrange? = nil) throws -> Parameter {
+    /// Dequantizes `name` ([rows, columns] or [count]) into a new parameter; row i of a matrix is the file's
+    /// row `rowOrder[i]` when a row order is given.
+    func load(_ name: String, _ shape: [Int], rowOrder: [Int]? = nil) throws -> Parameter {
         guard let info = file.tensorInfo(named: name) else { throw ModelFileError.missingTensor(name) }
         guard info.shape == shape else {
             throw TransformerError.weightShape(tensor: name, expected: shape, found: info.shape)
         }
-        let parameter = try Parameter(shape: shape) { storage in
-            if let arrange {
+        let rows = shape.count == 2 ? shape[0] : 1, columns = shape.last ?? 1
+        let quantized = quantizedCopy(info, rows: rowOrder ?? Array(0..<rows))
+        let parameter = try Parameter(shape: shape, quantized: quantized) { storage in
+            if let rowOrder {
                 let fileOrder = UnsafeMutableBufferPointer<Float>.allocate(capacity: storage.count)
                 defer { fileOrder.deallocate() }
                 try file.dequantize(info, into: fileOrder)
-                arrange(fileOrder, storage)
+                for (row, fileRow) in rowOrder.enumerated() {
+                    (storage.baseAddress! + row * columns).update(from: fileOrder.baseAddress! + fileRow * columns, count: columns)
+                }
             } else {
                 try file.dequantize(info, into: storage)
             }
@@ -234,5 +247,24 @@ final class GGUFWeightReader {
         loadedElements += Double(info.elementCount)
         progress?(loadedElements / totalElements, name)
         return parameter
+    }
+
+    /// The blocks of a Q4_1 or Q8_0 matrix, its rows in `rows` order; nil for other types and for vectors.
+    private func quantizedCopy(_ info: GGUFTensorInfo, rows: [Int]) -> QuantizedMatrix? {
+        let format: QuantizedMatrix.Format
+        switch info.type {
+        case .q4_1: format = .q4_1
+        case .q8_0: format = .q8_0
+        default: return nil
+        }
+        guard info.dimensions.count == 2 else { return nil }
+        let bytes = file.rawBytes(of: info)
+        return QuantizedMatrix(format: format, rows: rows.count, columns: info.dimensions[0]) { destination in
+            let rowBytes = destination.count / max(1, rows.count)
+            for (row, fileRow) in rows.enumerated() {
+                (destination.baseAddress! + row * rowBytes)
+                    .copyMemory(from: bytes.baseAddress! + fileRow * rowBytes, byteCount: rowBytes)
+            }
+        }
     }
 }

@@ -4,8 +4,17 @@
 /// Instruction sets the kernels come in.
 enum { CK_NONE = 0, CK_AVX2 = 1, CK_AVX512 = 2 };
 
-/// The widest instruction set this CPU (and OS) supports: CK_AVX512, CK_AVX2 (with FMA) or CK_NONE.
+/// The widest instruction set this CPU (and OS) supports: CK_AVX512, CK_AVX2 (with FMA) or CK_NONE; both
+/// with F16C.
 int ck_best_isa(void);
+
+/// GGML block formats the quantized matrix-vector product reads: 32 values a block.
+enum { CK_Q4_1 = 0, CK_Q8_0 = 1 };
+
+/// y[r] = Σ_c w[r, c] · x[c] for `rows` rows of a matrix in `format` blocks, rows `row_bytes` apart; `cols` is
+/// a multiple of 32. `isa` CK_NONE runs the scalar loops, any other the AVX2 ones.
+void ck_matvec_quantized(int isa, int format, const void *w, long row_bytes, long rows, long cols,
+                         const float *x, float *y);
 
 /// c[m, n] = alpha · a[m, k] · op(b) + beta · c, all row-major with rows lda/ldb/ldc floats apart.
 /// op(b) = bᵀ with b stored [n, k] when trans_b, else b stored [k, n].

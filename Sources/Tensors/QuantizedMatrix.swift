@@ -1,0 +1,67 @@
+import CKernels
+
+/// A [rows, columns] matrix kept in one of GGML's block formats (32 values a block, each row its own run of
+/// blocks), for the matrix-vector products of decoding: they are bound by how many bytes of weights they
+/// read, and Q4_1 is 5 bits a value where float32 is 32. The products equal those of the dequantized
+/// matrix up to float rounding.
+public final class QuantizedMatrix: @unchecked Sendable {
+    public enum Format: Sendable, CaseIterable {
+        /// half d, half m, 16 bytes of nibbles: d·q + m.
+        case q4_1
+        /// half d, 32 signed bytes: d·q.
+        case q8_0
+
+        public var blockBytes: Int { self == .q4_1 ? 20 : 34 }
+        var kernelFormat: Int32 { self == .q4_1 ? Int32(CK_Q4_1) : Int32(CK_Q8_0) }
+    }
+
+    public static let blockValues = 32
+
+    public let format: Format
+    public let rows: Int
+    public let columns: Int
+    /// Bytes from one row to the next.
+    public let rowBytes: Int
+    private let storage: UnsafeMutableRawPointer
+
+    /// A matrix whose blocks `fill` writes, row after row (`rows · rowBytes` bytes); `columns` is a multiple of 32.
+    public init(format: Format, rows: Int, columns: Int, fill: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows {
+        precondition(columns % Self.blockValues == 0, "a row of \(columns) values is not whole blocks")
+        let rowBytes = columns / Self.blockValues * format.blockBytes
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, rows * rowBytes), alignment: 64)
+        do {
+            try fill(UnsafeMutableRawBufferPointer(start: storage, count: rows * rowBytes))
+        } catch {
+            storage.deallocate()
+            throw error
+        }
+        self.format = format
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        self.storage = storage
+    }
+
+    deinit { storage.deallocate() }
+
+    /// A copy of rows `range`.
+    public func rows(_ range: Range<Int>) -> QuantizedMatrix {
+        QuantizedMatrix(format: format, rows: range.count, columns: columns) { destination in
+            destination.copyMemory(from: UnsafeRawBufferPointer(start: storage + range.lowerBound * rowBytes,
+                                                                count: destination.count))
+        }
+    }
+
+    /// y[rows] = W · x[columns], split over `Threads.count` threads by rows.
+    public func multiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        parallelFor(rows, minimumChunk: 64) { rows in
+            multiply(rows: rows, x, into: y, isa: BLAS.kernelISA)
+        }
+    }
+
+    /// Rows `rows` of the product, on the calling thread, with the kernels of `isa` (CK_NONE: the scalar loops).
+    func multiply(rows: Range<Int>, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, isa: Int32) {
+        ck_matvec_quantized(isa, format.kernelFormat, storage + rows.lowerBound * rowBytes, rowBytes, rows.count,
+                            columns, x, y + rows.lowerBound)
+    }
+}
