@@ -12,7 +12,7 @@ int ck_best_isa(void);
 enum { CK_Q4_1 = 0, CK_Q8_0 = 1 };
 
 /// y[r] = Σ_c w[r, c] · x[c] for `rows` rows of a matrix in `format` blocks, rows `row_bytes` apart; `cols` is
-/// a multiple of 32. `isa` CK_NONE runs the scalar loops, any other the AVX2 ones.
+/// a multiple of 32. `isa` picks the loops: CK_NONE the scalar ones (the reference), CK_AVX2, CK_AVX512.
 void ck_matvec_quantized(int isa, int format, const void *w, long row_bytes, long rows, long cols,
                          const float *x, float *y);
 
