@@ -1,5 +1,5 @@
-// Matrix-vector products straight from GGML's Q4_1 and Q8_0 blocks, so that decoding one token reads the
-// weights at 5 or 8.5 bits each instead of float32's 32. x stays float32: each block's integers are
+// Matrix-vector products straight from GGML's Q4_1, Q5_0 and Q8_0 blocks, so that decoding one token reads
+// the weights at 5 to 8.5 bits each instead of float32's 32. x stays float32: each block's integers are
 // widened to floats and multiplied by x, then by the block's scale, which is the dequantized product up to
 // float rounding. The scalar loops are the reference and the fallback; the AVX2 and AVX-512 ones are
 // checked against them.
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { QK = 32, Q4_1_BYTES = 20, Q8_0_BYTES = 34 };
+enum { QK = 32, Q4_1_BYTES = 20, Q5_0_BYTES = 22, Q8_0_BYTES = 34 };
 
 /// IEEE half → float, exact (subnormals, infinities and NaN included).
 static float half_to_float(const uint8_t *p) {
@@ -45,6 +45,24 @@ static float dot_q4_1_scalar(const uint8_t *row, long blocks, const float *x) {
             xs += x[j] + x[j + 16];
         }
         sum += d * qx + m * xs;
+    }
+    return sum;
+}
+
+// Q5_0 block: half d, 32 high bits (little-endian), 16 bytes of nibbles; value j = d·(q_j − 16), with q_j's
+// low four bits as in Q4_1 and its fifth bit j of the high bits.
+
+static float dot_q5_0_scalar(const uint8_t *row, long blocks, const float *x) {
+    float sum = 0;
+    for (long b = 0; b < blocks; b++, row += Q5_0_BYTES, x += QK) {
+        float d = half_to_float(row), qx = 0;
+        uint32_t high = (uint32_t)row[2] | (uint32_t)row[3] << 8 | (uint32_t)row[4] << 16 | (uint32_t)row[5] << 24;
+        for (int j = 0; j < 16; j++) {
+            int q0 = (row[6 + j] & 0x0F) | (int)((high >> j) & 1) << 4;
+            int q1 = (row[6 + j] >> 4) | (int)((high >> (j + 16)) & 1) << 4;
+            qx += (float)(q0 - 16) * x[j] + (float)(q1 - 16) * x[j + 16];
+        }
+        sum += d * qx;
     }
     return sum;
 }
@@ -106,6 +124,34 @@ static float dot_q4_1_avx2(const uint8_t *row, long blocks, const float *x) {
     return hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], offsets[0]), _mm256_add_ps(acc[1], offsets[1])));
 }
 
+/// Eight nibbles (the low bytes of `nibbles`) with their fifth bits from `bits`, minus 16, as floats.
+__attribute__((target("avx2,fma")))
+static __m256 q5_to_ps(__m128i nibbles, uint32_t bits) {
+    const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    __m256i high = _mm256_and_si256(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), lanes), lanes),
+                                    _mm256_set1_epi32(16));
+    __m256i q = _mm256_or_si256(_mm256_cvtepu8_epi32(nibbles), high);
+    return _mm256_cvtepi32_ps(_mm256_sub_epi32(q, _mm256_set1_epi32(16)));
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static float dot_q5_0_avx2(const uint8_t *row, long blocks, const float *x) {
+    const __m128i low = _mm_set1_epi8(0x0F);
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (long b = 0; b < blocks; b++, row += Q5_0_BYTES, x += QK) {
+        uint32_t high;
+        memcpy(&high, row + 2, 4);
+        __m128i packed = _mm_loadu_si128((const __m128i *)(row + 6));
+        __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+        __m256 qx = _mm256_mul_ps(q5_to_ps(lo, high), _mm256_loadu_ps(x));
+        qx = _mm256_fmadd_ps(q5_to_ps(_mm_srli_si128(lo, 8), high >> 8), _mm256_loadu_ps(x + 8), qx);
+        qx = _mm256_fmadd_ps(q5_to_ps(hi, high >> 16), _mm256_loadu_ps(x + 16), qx);
+        qx = _mm256_fmadd_ps(q5_to_ps(_mm_srli_si128(hi, 8), high >> 24), _mm256_loadu_ps(x + 24), qx);
+        acc[b & 1] = _mm256_fmadd_ps(_mm256_broadcastss_ps(block_halves(row)), qx, acc[b & 1]);
+    }
+    return hsum256(_mm256_add_ps(acc[0], acc[1]));
+}
+
 __attribute__((target("avx2,fma,f16c")))
 static float dot_q8_0_avx2(const uint8_t *row, long blocks, const float *x) {
     __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
@@ -140,6 +186,30 @@ static float dot_q4_1_avx512(const uint8_t *row, long blocks, const float *x) {
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], offsets[0]), _mm512_add_ps(acc[1], offsets[1])));
 }
 
+/// Sixteen nibbles with their fifth bits from the mask `bits`, minus 16, as floats.
+__attribute__((target("avx512f")))
+static __m512 q5_to_ps512(__m128i nibbles, __mmask16 bits) {
+    __m512i q = _mm512_cvtepu8_epi32(nibbles);
+    q = _mm512_mask_or_epi32(q, bits, q, _mm512_set1_epi32(16));
+    return _mm512_cvtepi32_ps(_mm512_sub_epi32(q, _mm512_set1_epi32(16)));
+}
+
+__attribute__((target("avx512f,f16c")))
+static float dot_q5_0_avx512(const uint8_t *row, long blocks, const float *x) {
+    const __m128i low = _mm_set1_epi8(0x0F);
+    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (long b = 0; b < blocks; b++, row += Q5_0_BYTES, x += QK) {
+        uint32_t high;
+        memcpy(&high, row + 2, 4);
+        __m128i packed = _mm_loadu_si128((const __m128i *)(row + 6));
+        __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+        __m512 qx = _mm512_mul_ps(q5_to_ps512(lo, (__mmask16)high), _mm512_loadu_ps(x));
+        qx = _mm512_fmadd_ps(q5_to_ps512(hi, (__mmask16)(high >> 16)), _mm512_loadu_ps(x + 16), qx);
+        acc[b & 1] = _mm512_fmadd_ps(_mm512_set1_ps(_mm_cvtss_f32(block_halves(row))), qx, acc[b & 1]);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
+}
+
 __attribute__((target("avx512f,f16c")))
 static float dot_q8_0_avx512(const uint8_t *row, long blocks, const float *x) {
     __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -157,11 +227,12 @@ static float dot_q8_0_avx512(const uint8_t *row, long blocks, const float *x) {
 void ck_matvec_quantized(int isa, int format, const void *w, long row_bytes, long rows, long cols,
                          const float *x, float *y) {
     typedef float (*row_dot)(const uint8_t *, long, const float *);
-    static const row_dot dots[2][3] = {
-        {dot_q4_1_scalar, dot_q4_1_avx2, dot_q4_1_avx512},
-        {dot_q8_0_scalar, dot_q8_0_avx2, dot_q8_0_avx512},
+    static const row_dot dots[3][3] = {
+        [CK_Q4_1] = {dot_q4_1_scalar, dot_q4_1_avx2, dot_q4_1_avx512},
+        [CK_Q5_0] = {dot_q5_0_scalar, dot_q5_0_avx2, dot_q5_0_avx512},
+        [CK_Q8_0] = {dot_q8_0_scalar, dot_q8_0_avx2, dot_q8_0_avx512},
     };
-    row_dot dot = dots[format == CK_Q4_1 ? 0 : 1][isa == CK_AVX512 ? 2 : isa == CK_AVX2 ? 1 : 0];
+    row_dot dot = dots[format][isa == CK_AVX512 ? 2 : isa == CK_AVX2 ? 1 : 0];
     long blocks = cols / QK;
     const uint8_t *row = (const uint8_t *)w;
     for (long r = 0; r < rows; r++, row += row_bytes) y[r] = dot(row, blocks, x);

@@ -8,11 +8,26 @@ public final class QuantizedMatrix: @unchecked Sendable {
     public enum Format: Sendable, CaseIterable {
         /// half d, half m, 16 bytes of nibbles: d·q + m.
         case q4_1
+        /// half d, 32 fifth bits, 16 bytes of nibbles: d·(q − 16).
+        case q5_0
         /// half d, 32 signed bytes: d·q.
         case q8_0
 
-        public var blockBytes: Int { self == .q4_1 ? 20 : 34 }
-        var kernelFormat: Int32 { self == .q4_1 ? Int32(CK_Q4_1) : Int32(CK_Q8_0) }
+        public var blockBytes: Int {
+            switch self {
+            case .q4_1: 20
+            case .q5_0: 22
+            case .q8_0: 34
+            }
+        }
+
+        var kernelFormat: Int32 {
+            switch self {
+            case .q4_1: Int32(CK_Q4_1)
+            case .q5_0: Int32(CK_Q5_0)
+            case .q8_0: Int32(CK_Q8_0)
+            }
+        }
     }
 
     public static let blockValues = 32

@@ -5,20 +5,28 @@ import Testing
 @testable import Tensors
 @testable import Transformer
 
-/// Matrix-vector products read straight from Q4_1 and Q8_0 blocks, against the dequantized matrix (gguf-py's
+/// Matrix-vector products read straight from Q4_1, Q5_0 and Q8_0 blocks, against the dequantized matrix (gguf-py's
 /// values, tested bit for bit elsewhere) times x in double precision.
 struct QuantizedMatrixTests {
     /// A matrix of `rows` rows from the file's tensor `name`, its blocks as stored.
     static func fileMatrix(_ file: GGUFFile, _ name: String, rows: Int) throws -> (QuantizedMatrix, [Float]) {
         let info = try #require(file.tensorInfo(named: name))
         let columns = info.dimensions[0]
-        let format: QuantizedMatrix.Format = info.type == .q4_1 ? .q4_1 : .q8_0
+        let format: QuantizedMatrix.Format = info.type == .q4_1 ? .q4_1 : info.type == .q5_0 ? .q5_0 : .q8_0
         let matrix = QuantizedMatrix(format: format, rows: rows, columns: columns) { destination in
             destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: file.rawBytes(of: info)[0..<destination.count]))
         }
         var dense = [Float](repeating: 0, count: info.elementCount)
         try dense.withUnsafeMutableBufferPointer { try file.dequantize(info, into: $0) }
         return (matrix, Array(dense[0..<rows * columns]))
+    }
+
+    static func type(of format: QuantizedMatrix.Format) -> GGMLType {
+        switch format {
+        case .q4_1: .q4_1
+        case .q5_0: .q5_0
+        case .q8_0: .q8_0
+        }
     }
 
     /// Every row's product against Σ w·x in double precision, relative to Σ |w·x|; both kernels.
@@ -62,7 +70,7 @@ struct QuantizedMatrixTests {
         let scales: [Float16] = [0.0123, -0.5, 0, 3.0e-6, 1.5, -0.00071, 2]
         var bytes = (0..<rows * columns / 32 * format.blockBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
         for block in 0..<bytes.count / format.blockBytes {
-            for header in 0..<(format == .q4_1 ? 2 : 1) {
+            for header in 0..<(format == .q4_1 ? 2 : 1) {  // Q5_0's high bits stay random
                 let half = scales.randomElement(using: &generator)!.bitPattern
                 bytes[block * format.blockBytes + 2 * header] = UInt8(half & 0xFF)
                 bytes[block * format.blockBytes + 2 * header + 1] = UInt8(half >> 8)
@@ -73,11 +81,21 @@ struct QuantizedMatrixTests {
         }
         var dense = [Float](repeating: 0, count: rows * columns)
         try bytes.withUnsafeBytes { raw in
-            try dense.withUnsafeMutableBufferPointer { try (format == .q4_1 ? GGMLType.q4_1 : .q8_0).dequantize(raw, into: $0) }
+            try dense.withUnsafeMutableBufferPointer { try Self.type(of: format).dequantize(raw, into: $0) }
         }
         Self.expectProducts(matrix, dense: dense)
         let tail = matrix.rows(30..<37)
         Self.expectProducts(tail, dense: Array(dense[30 * columns ..< 37 * columns]))
+    }
+
+    @Test func realQ5_0Tensors() throws {
+        let file = try GGUFFile(contentsOf: ModelCatalog().resolve("gemma3"))
+        for name in ["blk.0.attn_q.weight", "blk.5.ffn_gate.weight"] {
+            let info = try #require(file.tensorInfo(named: name))
+            #expect(info.type == .q5_0)
+            let (matrix, dense) = try Self.fileMatrix(file, name, rows: info.shape[0])
+            Self.expectProducts(matrix, dense: dense)
+        }
     }
 
     /// SmolLM2's Q/K matrices keep their blocks in HF's row order, as their floats are.

@@ -9,7 +9,7 @@ enum { CK_NONE = 0, CK_AVX2 = 1, CK_AVX512 = 2 };
 int ck_best_isa(void);
 
 /// GGML block formats the quantized matrix-vector product reads: 32 values a block.
-enum { CK_Q4_1 = 0, CK_Q8_0 = 1 };
+enum { CK_Q4_1 = 0, CK_Q5_0 = 1, CK_Q8_0 = 2 };
 
 /// y[r] = Σ_c w[r, c] · x[c] for `rows` rows of a matrix in `format` blocks, rows `row_bytes` apart; `cols` is
 /// a multiple of 32. `isa` picks the loops: CK_NONE the scalar ones (the reference), CK_AVX2, CK_AVX512.
