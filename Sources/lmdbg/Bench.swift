@@ -121,23 +121,13 @@ struct Bench: ParsableCommand {
 
     /// Runs each peer in its own process, so a peer that crashes is reported without losing the others.
     private func runPeers() throws -> [Measurement] {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../scripts/bench_peers.py").standardized
         var results: [Measurement] = []
         for peer in peers.split(separator: ",").map(String.init) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script.path, "--model", try model.resolvedPath(), "--sizes", sizes,
-                                 "--decode-steps", String(decodeSteps), "--repeats", String(repeats),
-                                 "--threads", String(model.threads), "--peers", peer]
-            let output = Pipe()
-            process.standardOutput = output
-            writeStderr("running \(peer) through \(script.path)…\n")
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            if process.terminationStatus != 0 {
-                writeStderr("peer \(peer) failed (exit status \(process.terminationStatus)); its rows are missing\n")
+            let (data, status) = try runPythonScript("bench_peers.py", [
+                "--model", try model.resolvedPath(), "--sizes", sizes, "--decode-steps", String(decodeSteps),
+                "--repeats", String(repeats), "--threads", String(model.threads), "--peers", peer])
+            if status != 0 {
+                writeStderr("peer \(peer) failed (exit status \(status)); its rows are missing\n")
             }
             for line in data.split(separator: UInt8(ascii: "\n")) {
                 guard let row = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
@@ -222,4 +212,21 @@ enum BenchmarkDocument {
         let joined = parts.map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined(separator: "\n## ")
         try joined.write(toFile: path, atomically: true, encoding: .utf8)
     }
+}
+
+/// Runs `scripts/NAME` of this checkout with python3 and returns what it printed on stdout (its stderr passes
+/// through) and its exit status.
+func runPythonScript(_ name: String, _ arguments: [String]) throws -> (output: Data, status: Int32) {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../scripts/\(name)").standardized
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script.path] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    writeStderr("running \(script.path)…\n")
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (data, process.terminationStatus)
 }

@@ -81,19 +81,10 @@ struct SweepBenchmark {
     }
 
     private func runPeer(clean: [Int32], corrupted: [Int32], answer: Int32, wrong: Int32) throws -> Peer? {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../scripts/bench_sweep_hf.py").standardized
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         func list(_ tokens: [Int32]) -> String { tokens.map(String.init).joined(separator: ",") }
-        process.arguments = ["python3", script.path, "--model", modelPath, "--clean", list(clean), "--corrupted", list(corrupted),
-                             "--answer", String(answer), "--wrong", String(wrong), "--threads", String(threads)]
-        let output = Pipe()
-        process.standardOutput = output
-        writeStderr("running the naive sweep in transformers through \(script.path)…\n")
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let (data, _) = try runPythonScript("bench_sweep_hf.py", [
+            "--model", modelPath, "--clean", list(clean), "--corrupted", list(corrupted), "--answer", String(answer),
+            "--wrong", String(wrong), "--threads", String(threads)])
         guard let row = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             writeStderr("transformers sweep: no result\n")
             return nil
