@@ -50,7 +50,7 @@ extension CommandParser {
             try parseLayers(&args)
         },
         CommandInfo(name: "attribute", aliases: [], usage: "attribute TOKEN [vs TOKEN] [at POSITION] [PROMPT]",
-                    summary: "direct logit attribution: what the embedding, each head and each MLP add to a logit",
+                    summary: "direct logit attribution: what the embedding, each head (or attention layer) and each MLP add to a logit",
                     details: ["TOKEN is a quoted text that is one token (\" Paris\") or an id (#7042).",
                               "vs TOKEN attributes the difference of the two logits.",
                               "Runs PROMPT (default: the last run's tokens, or --prompt before a run) on its own, unpatched. POSITION defaults to -1."]) { args throws(CommandError) in
