@@ -1,5 +1,5 @@
-// Matrix-vector products straight from GGML's Q4_1, Q5_0 and Q8_0 blocks, so that decoding one token reads
-// the weights at 5 to 8.5 bits each instead of float32's 32. x stays float32: each block's integers are
+// Matrix-vector products straight from GGML's Q4_1, Q5_0, Q8_0, Q4_K and Q6_K blocks, so that decoding one
+// token reads the weights at 4.5 to 8.5 bits each instead of float32's 32. x stays float32: each block's integers are
 // widened to floats and multiplied by x, then by the block's scale, which is the dequantized product up to
 // float rounding. The scalar loops are the reference and the fallback; the AVX2 and AVX-512 ones are
 // checked against them.
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { QK = 32, Q4_1_BYTES = 20, Q5_0_BYTES = 22, Q8_0_BYTES = 34 };
+enum { QK = 32, Q4_1_BYTES = 20, Q5_0_BYTES = 22, Q8_0_BYTES = 34, QK_K = 256, Q4_K_BYTES = 144, Q6_K_BYTES = 210 };
 
 /// IEEE half → float, exact (subnormals, infinities and NaN included).
 static float half_to_float(const uint8_t *p) {
@@ -63,6 +63,66 @@ static float dot_q5_0_scalar(const uint8_t *row, long blocks, const float *x) {
             qx += (float)(q0 - 16) * x[j] + (float)(q1 - 16) * x[j + 16];
         }
         sum += d * qx;
+    }
+    return sum;
+}
+
+// Q4_K super-block of 256: half d, half dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles.
+// Sub-block s (32 values) is d·scale_s·q − dmin·min_s, q nibble 4·(s & 1) of byte 32·(s / 2) + j.
+
+static void q4_k_scale_min(const uint8_t *packed, int s, float d, float dmin, float *scale, float *min) {
+    uint8_t sc, m;
+    if (s < 4) {
+        sc = packed[s] & 0x3F;
+        m = packed[s + 4] & 0x3F;
+    } else {
+        sc = (packed[s + 4] & 0x0F) | ((packed[s - 4] >> 2) & 0x30);
+        m = (packed[s + 4] >> 4) | ((packed[s] >> 2) & 0x30);
+    }
+    *scale = d * sc;
+    *min = dmin * m;
+}
+
+static float dot_q4_k_scalar(const uint8_t *row, long blocks, const float *x) {
+    float sum = 0;
+    for (long b = 0; b < blocks; b++, row += Q4_K_BYTES, x += QK_K) {
+        float d = half_to_float(row), dmin = half_to_float(row + 2);
+        for (int s = 0; s < 8; s++) {
+            float scale, min, qx = 0, xs = 0;
+            q4_k_scale_min(row + 4, s, d, dmin, &scale, &min);
+            const uint8_t *q = row + 16 + (s >> 1) * 32;
+            int shift = 4 * (s & 1);
+            for (int j = 0; j < 32; j++) {
+                qx += (float)((q[j] >> shift) & 0x0F) * x[32 * s + j];
+                xs += x[32 * s + j];
+            }
+            sum += scale * qx - min * xs;
+        }
+    }
+    return sum;
+}
+
+// Q6_K super-block of 256: 128 bytes of low nibbles, 64 bytes of 2-bit highs, 16 signed scales, half d.
+// Value e is d·scale_{e/16}·(q − 32): with h = e / 128 and r = e % 128, its low nibble is nibble r / 64 of
+// ql[64·h + r % 64], its high bits are bits 2·(r / 32) of qh[32·h + r % 32]. Sixteen values share a scale and
+// lie in one run of both arrays.
+
+static float dot_q6_k_scalar(const uint8_t *row, long blocks, const float *x) {
+    float sum = 0;
+    for (long b = 0; b < blocks; b++, row += Q6_K_BYTES, x += QK_K) {
+        const uint8_t *ql = row, *qh = row + 128;
+        const int8_t *scales = (const int8_t *)(row + 192);
+        float d = half_to_float(row + 208);
+        for (int g = 0; g < 16; g++) {
+            float qx = 0;
+            for (int e = 16 * g; e < 16 * g + 16; e++) {
+                int h = e >> 7, r = e & 127;
+                int low = (ql[64 * h + (r & 63)] >> (4 * (r >> 6))) & 0x0F;
+                int high = (qh[32 * h + (r & 31)] >> (2 * (r >> 5))) & 0x03;
+                qx += (float)((low | high << 4) - 32) * x[e];
+            }
+            sum += d * scales[g] * qx;
+        }
     }
     return sum;
 }
@@ -152,6 +212,63 @@ static float dot_q5_0_avx2(const uint8_t *row, long blocks, const float *x) {
     return hsum256(_mm256_add_ps(acc[0], acc[1]));
 }
 
+/// The sixteen values of a Q6_K scale group g, as unsigned 6-bit integers in bytes.
+__attribute__((target("avx2")))
+static __m128i q6_k_group(const uint8_t *ql, const uint8_t *qh, int g) {
+    int h = g >> 3, r = (g & 7) * 16;
+    __m128i low = _mm_loadu_si128((const __m128i *)(ql + 64 * h + (r & 63)));
+    __m128i high = _mm_loadu_si128((const __m128i *)(qh + 32 * h + (r & 31)));
+    low = _mm_and_si128(_mm_srl_epi16(low, _mm_cvtsi32_si128(4 * (r >> 6))), _mm_set1_epi8(0x0F));
+    high = _mm_and_si128(_mm_srl_epi16(high, _mm_cvtsi32_si128(2 * (r >> 5))), _mm_set1_epi8(0x03));
+    return _mm_or_si128(low, _mm_slli_epi16(high, 4));
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static float dot_q4_k_avx2(const uint8_t *row, long blocks, const float *x) {
+    const __m128i low = _mm_set1_epi8(0x0F);
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, offsets[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (long b = 0; b < blocks; b++, row += Q4_K_BYTES, x += QK_K) {
+        __m128 dm = block_halves(row);
+        float d = _mm_cvtss_f32(dm), dmin = _mm_cvtss_f32(_mm_movehdup_ps(dm));
+        for (int s = 0; s < 8; s++) {
+            float scale, min;
+            q4_k_scale_min(row + 4, s, d, dmin, &scale, &min);
+            const uint8_t *q = row + 16 + (s >> 1) * 32;
+            __m128i shift = _mm_cvtsi32_si128(4 * (s & 1));
+            __m128i q0 = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128((const __m128i *)q), shift), low);
+            __m128i q1 = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128((const __m128i *)(q + 16)), shift), low);
+            const float *xs = x + 32 * s;
+            __m256 x0 = _mm256_loadu_ps(xs), x1 = _mm256_loadu_ps(xs + 8), x2 = _mm256_loadu_ps(xs + 16),
+                   x3 = _mm256_loadu_ps(xs + 24);
+            __m256 qx = _mm256_mul_ps(u8_to_ps(q0), x0);
+            qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(q0, 8)), x1, qx);
+            qx = _mm256_fmadd_ps(u8_to_ps(q1), x2, qx);
+            qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(q1, 8)), x3, qx);
+            acc[s & 1] = _mm256_fmadd_ps(_mm256_set1_ps(scale), qx, acc[s & 1]);
+            offsets[s & 1] = _mm256_fmadd_ps(_mm256_set1_ps(-min), _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)),
+                                             offsets[s & 1]);
+        }
+    }
+    return hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], offsets[0]), _mm256_add_ps(acc[1], offsets[1])));
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static float dot_q6_k_avx2(const uint8_t *row, long blocks, const float *x) {
+    const __m256 bias = _mm256_set1_ps(32);
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (long b = 0; b < blocks; b++, row += Q6_K_BYTES, x += QK_K) {
+        const int8_t *scales = (const int8_t *)(row + 192);
+        float d = half_to_float(row + 208);
+        for (int g = 0; g < 16; g++) {
+            __m128i q = q6_k_group(row, row + 128, g);
+            __m256 qx = _mm256_mul_ps(_mm256_sub_ps(u8_to_ps(q), bias), _mm256_loadu_ps(x + 16 * g));
+            qx = _mm256_fmadd_ps(_mm256_sub_ps(u8_to_ps(_mm_srli_si128(q, 8)), bias), _mm256_loadu_ps(x + 16 * g + 8), qx);
+            acc[g & 1] = _mm256_fmadd_ps(_mm256_set1_ps(d * scales[g]), qx, acc[g & 1]);
+        }
+    }
+    return hsum256(_mm256_add_ps(acc[0], acc[1]));
+}
+
 __attribute__((target("avx2,fma,f16c")))
 static float dot_q8_0_avx2(const uint8_t *row, long blocks, const float *x) {
     __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
@@ -210,6 +327,22 @@ static float dot_q5_0_avx512(const uint8_t *row, long blocks, const float *x) {
     return _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
 }
 
+__attribute__((target("avx512f,avx2,f16c")))
+static float dot_q6_k_avx512(const uint8_t *row, long blocks, const float *x) {
+    const __m512 bias = _mm512_set1_ps(32);
+    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (long b = 0; b < blocks; b++, row += Q6_K_BYTES, x += QK_K) {
+        const int8_t *scales = (const int8_t *)(row + 192);
+        float d = half_to_float(row + 208);
+        for (int g = 0; g < 16; g++) {
+            __m512 q = _mm512_sub_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q6_k_group(row, row + 128, g))), bias);
+            acc[g & 1] = _mm512_fmadd_ps(_mm512_set1_ps(d * scales[g]), _mm512_mul_ps(q, _mm512_loadu_ps(x + 16 * g)),
+                                         acc[g & 1]);
+        }
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
+}
+
 __attribute__((target("avx512f,f16c")))
 static float dot_q8_0_avx512(const uint8_t *row, long blocks, const float *x) {
     __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
@@ -227,13 +360,16 @@ static float dot_q8_0_avx512(const uint8_t *row, long blocks, const float *x) {
 void ck_matvec_quantized(int isa, int format, const void *w, long row_bytes, long rows, long cols,
                          const float *x, float *y) {
     typedef float (*row_dot)(const uint8_t *, long, const float *);
-    static const row_dot dots[3][3] = {
+    static const row_dot dots[5][3] = {
         [CK_Q4_1] = {dot_q4_1_scalar, dot_q4_1_avx2, dot_q4_1_avx512},
         [CK_Q5_0] = {dot_q5_0_scalar, dot_q5_0_avx2, dot_q5_0_avx512},
         [CK_Q8_0] = {dot_q8_0_scalar, dot_q8_0_avx2, dot_q8_0_avx512},
+        // Q4_K's vector loops do a sub-block at a time either way.
+        [CK_Q4_K] = {dot_q4_k_scalar, dot_q4_k_avx2, dot_q4_k_avx2},
+        [CK_Q6_K] = {dot_q6_k_scalar, dot_q6_k_avx2, dot_q6_k_avx512},
     };
     row_dot dot = dots[format][isa == CK_AVX512 ? 2 : isa == CK_AVX2 ? 1 : 0];
-    long blocks = cols / QK;
+    long blocks = cols / (format == CK_Q4_K || format == CK_Q6_K ? QK_K : QK);
     const uint8_t *row = (const uint8_t *)w;
     for (long r = 0; r < rows; r++, row += row_bytes) y[r] = dot(row, blocks, x);
 }

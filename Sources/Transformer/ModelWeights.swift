@@ -208,8 +208,8 @@ public struct ModelWeights: Sendable {
     }
 }
 
-/// Reads the weights of one GGUF file, dequantized to float32 (and Q4_1, Q5_0 and Q8_0 matrices also kept
-/// as they are, for decoding), reporting progress over `names`.
+/// Reads the weights of one GGUF file, dequantized to float32 (and Q4_1, Q5_0, Q8_0, Q4_K and Q6_K matrices
+/// also kept as they are, for decoding), reporting progress over `names`.
 final class GGUFWeightReader {
     private let file: GGUFFile
     private let progress: ((Double, String) -> Void)?
@@ -249,13 +249,15 @@ final class GGUFWeightReader {
         return parameter
     }
 
-    /// The blocks of a Q4_1, Q5_0 or Q8_0 matrix, its rows in `rows` order; nil for other types and for vectors.
+    /// The blocks of a Q4_1, Q5_0, Q8_0, Q4_K or Q6_K matrix, its rows in `rows` order; nil for other types and for vectors.
     private func quantizedCopy(_ info: GGUFTensorInfo, rows: [Int]) -> QuantizedMatrix? {
         let format: QuantizedMatrix.Format
         switch info.type {
         case .q4_1: format = .q4_1
         case .q5_0: format = .q5_0
         case .q8_0: format = .q8_0
+        case .q4_K: format = .q4_K
+        case .q6_K: format = .q6_K
         default: return nil
         }
         guard info.dimensions.count == 2 else { return nil }

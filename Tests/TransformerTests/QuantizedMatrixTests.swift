@@ -5,14 +5,14 @@ import Testing
 @testable import Tensors
 @testable import Transformer
 
-/// Matrix-vector products read straight from Q4_1, Q5_0 and Q8_0 blocks, against the dequantized matrix (gguf-py's
+/// Matrix-vector products read straight from Q4_1, Q5_0, Q8_0, Q4_K and Q6_K blocks, against the dequantized matrix (gguf-py's
 /// values, tested bit for bit elsewhere) times x in double precision.
 struct QuantizedMatrixTests {
     /// A matrix of `rows` rows from the file's tensor `name`, its blocks as stored.
     static func fileMatrix(_ file: GGUFFile, _ name: String, rows: Int) throws -> (QuantizedMatrix, [Float]) {
         let info = try #require(file.tensorInfo(named: name))
         let columns = info.dimensions[0]
-        let format: QuantizedMatrix.Format = info.type == .q4_1 ? .q4_1 : info.type == .q5_0 ? .q5_0 : .q8_0
+        let format = try #require(QuantizedMatrix.Format.allCases.first { Self.type(of: $0) == info.type })
         let matrix = QuantizedMatrix(format: format, rows: rows, columns: columns) { destination in
             destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: file.rawBytes(of: info)[0..<destination.count]))
         }
@@ -26,6 +26,8 @@ struct QuantizedMatrixTests {
         case .q4_1: .q4_1
         case .q5_0: .q5_0
         case .q8_0: .q8_0
+        case .q4_K: .q4_K
+        case .q6_K: .q6_K
         }
     }
 
@@ -66,14 +68,22 @@ struct QuantizedMatrixTests {
     @Test(arguments: QuantizedMatrix.Format.allCases)
     func randomBlocks(format: QuantizedMatrix.Format) throws {
         var generator = SystemRandomNumberGenerator()
-        let rows = 37, columns = 96
+        let rows = 37, columns = 3 * format.blockValues
         let scales: [Float16] = [0.0123, -0.5, 0, 3.0e-6, 1.5, -0.00071, 2]
-        var bytes = (0..<rows * columns / 32 * format.blockBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        var bytes = (0..<rows * columns / format.blockValues * format.blockBytes).map { _ in
+            UInt8.random(in: 0...255, using: &generator)
+        }
+        // The halves at these offsets are scales (the other bytes stay random): d and m or dmin, or d alone.
+        let halves = switch format {
+        case .q4_1, .q4_K: [0, 2]
+        case .q5_0, .q8_0: [0]
+        case .q6_K: [208]
+        }
         for block in 0..<bytes.count / format.blockBytes {
-            for header in 0..<(format == .q4_1 ? 2 : 1) {  // Q5_0's high bits stay random
+            for offset in halves {
                 let half = scales.randomElement(using: &generator)!.bitPattern
-                bytes[block * format.blockBytes + 2 * header] = UInt8(half & 0xFF)
-                bytes[block * format.blockBytes + 2 * header + 1] = UInt8(half >> 8)
+                bytes[block * format.blockBytes + offset] = UInt8(half & 0xFF)
+                bytes[block * format.blockBytes + offset + 1] = UInt8(half >> 8)
             }
         }
         let matrix = QuantizedMatrix(format: format, rows: rows, columns: columns) { destination in
@@ -88,11 +98,12 @@ struct QuantizedMatrixTests {
         Self.expectProducts(tail, dense: Array(dense[30 * columns ..< 37 * columns]))
     }
 
-    @Test func realQ5_0Tensors() throws {
+    @Test func realQ5_0AndKQuantTensors() throws {
         let file = try GGUFFile(contentsOf: ModelCatalog().resolve("gemma3"))
-        for name in ["blk.0.attn_q.weight", "blk.5.ffn_gate.weight"] {
+        for (name, type) in [("blk.0.attn_q.weight", GGMLType.q5_0), ("blk.5.ffn_gate.weight", .q5_0),
+                             ("blk.0.attn_output.weight", .q4_K), ("blk.0.ffn_down.weight", .q6_K)] {
             let info = try #require(file.tensorInfo(named: name))
-            #expect(info.type == .q5_0)
+            #expect(info.type == type)
             let (matrix, dense) = try Self.fileMatrix(file, name, rows: info.shape[0])
             Self.expectProducts(matrix, dense: dense)
         }

@@ -8,11 +8,11 @@ enum { CK_NONE = 0, CK_AVX2 = 1, CK_AVX512 = 2 };
 /// with F16C.
 int ck_best_isa(void);
 
-/// GGML block formats the quantized matrix-vector product reads: 32 values a block.
-enum { CK_Q4_1 = 0, CK_Q5_0 = 1, CK_Q8_0 = 2 };
+/// GGML block formats the quantized matrix-vector product reads: 32 values a block, 256 for the K-quants.
+enum { CK_Q4_1 = 0, CK_Q5_0 = 1, CK_Q8_0 = 2, CK_Q4_K = 3, CK_Q6_K = 4 };
 
 /// y[r] = Σ_c w[r, c] · x[c] for `rows` rows of a matrix in `format` blocks, rows `row_bytes` apart; `cols` is
-/// a multiple of 32. `isa` picks the loops: CK_NONE the scalar ones (the reference), CK_AVX2, CK_AVX512.
+/// a whole number of blocks. `isa` picks the loops: CK_NONE the scalar ones (the reference), CK_AVX2, CK_AVX512.
 void ck_matvec_quantized(int isa, int format, const void *w, long row_bytes, long rows, long cols,
                          const float *x, float *y);
 
