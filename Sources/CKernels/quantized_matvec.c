@@ -160,33 +160,42 @@ static __m128 block_halves(const uint8_t *block) {
     return _mm_cvtph_ps(_mm_cvtsi32_si128((int)halves));
 }
 
-// The vector loops keep two sets of accumulators, for even and odd blocks, so that consecutive blocks do
-// not wait for each other's fused multiply-adds.
+// The vector loops below run two chains of accumulators, for even and odd blocks (or sub-blocks), so that a
+// block does not wait for the previous one's fused multiply-adds. A block's work is an always-inlined step
+// that adds d·Σ q·x to *acc (and, with an offset, m·Σ x to *off), so the chains stay in registers.
+#define INLINE static inline __attribute__((always_inline))
+
+#define TWO_CHAINS(VEC, ZERO, ADD, REDUCE, STEP, BYTES, VALUES)                           \
+    VEC acc0 = ZERO, acc1 = ZERO, off0 = ZERO, off1 = ZERO;                                \
+    long b = 0;                                                                            \
+    for (; b + 1 < blocks; b += 2, row += 2 * (BYTES), x += 2 * (VALUES)) {                \
+        STEP(row, x, &acc0, &off0);                                                        \
+        STEP(row + (BYTES), x + (VALUES), &acc1, &off1);                                   \
+    }                                                                                      \
+    if (b < blocks) STEP(row, x, &acc0, &off0);                                            \
+    return REDUCE(ADD(ADD(acc0, acc1), ADD(off0, off1)))
+
+// AVX2: eight values a vector.
 
 __attribute__((target("avx2,fma,f16c")))
-static float dot_q4_1_avx2(const uint8_t *row, long blocks, const float *x) {
+INLINE void step_q4_1_avx2(const uint8_t *block, const float *x, __m256 *acc, __m256 *off) {
     const __m128i low = _mm_set1_epi8(0x0F);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, offsets[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (long b = 0; b < blocks; b++, row += Q4_1_BYTES, x += QK) {
-        __m128i packed = _mm_loadu_si128((const __m128i *)(row + 4));
-        __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
-        __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8), x2 = _mm256_loadu_ps(x + 16),
-               x3 = _mm256_loadu_ps(x + 24);
-        __m256 qx = _mm256_mul_ps(u8_to_ps(lo), x0);
-        qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(lo, 8)), x1, qx);
-        qx = _mm256_fmadd_ps(u8_to_ps(hi), x2, qx);
-        qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(hi, 8)), x3, qx);
-        __m256 xs = _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3));
-        __m128 dm = block_halves(row);
-        acc[b & 1] = _mm256_fmadd_ps(_mm256_broadcastss_ps(dm), qx, acc[b & 1]);
-        offsets[b & 1] = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dm)), xs, offsets[b & 1]);
-    }
-    return hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], offsets[0]), _mm256_add_ps(acc[1], offsets[1])));
+    __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
+    __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+    __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8), x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
+    __m256 qx = _mm256_mul_ps(u8_to_ps(lo), x0);
+    qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(lo, 8)), x1, qx);
+    qx = _mm256_fmadd_ps(u8_to_ps(hi), x2, qx);
+    qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(hi, 8)), x3, qx);
+    __m128 dm = block_halves(block);
+    *acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(dm), qx, *acc);
+    *off = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dm)),
+                           _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)), *off);
 }
 
 /// Eight nibbles (the low bytes of `nibbles`) with their fifth bits from `bits`, minus 16, as floats.
 __attribute__((target("avx2,fma")))
-static __m256 q5_to_ps(__m128i nibbles, uint32_t bits) {
+INLINE __m256 q5_to_ps(__m128i nibbles, uint32_t bits) {
     const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     __m256i high = _mm256_and_si256(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), lanes), lanes),
                                     _mm256_set1_epi32(16));
@@ -195,26 +204,54 @@ static __m256 q5_to_ps(__m128i nibbles, uint32_t bits) {
 }
 
 __attribute__((target("avx2,fma,f16c")))
-static float dot_q5_0_avx2(const uint8_t *row, long blocks, const float *x) {
+INLINE void step_q5_0_avx2(const uint8_t *block, const float *x, __m256 *acc, __m256 *off) {
+    (void)off;
     const __m128i low = _mm_set1_epi8(0x0F);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (long b = 0; b < blocks; b++, row += Q5_0_BYTES, x += QK) {
-        uint32_t high;
-        memcpy(&high, row + 2, 4);
-        __m128i packed = _mm_loadu_si128((const __m128i *)(row + 6));
-        __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
-        __m256 qx = _mm256_mul_ps(q5_to_ps(lo, high), _mm256_loadu_ps(x));
-        qx = _mm256_fmadd_ps(q5_to_ps(_mm_srli_si128(lo, 8), high >> 8), _mm256_loadu_ps(x + 8), qx);
-        qx = _mm256_fmadd_ps(q5_to_ps(hi, high >> 16), _mm256_loadu_ps(x + 16), qx);
-        qx = _mm256_fmadd_ps(q5_to_ps(_mm_srli_si128(hi, 8), high >> 24), _mm256_loadu_ps(x + 24), qx);
-        acc[b & 1] = _mm256_fmadd_ps(_mm256_broadcastss_ps(block_halves(row)), qx, acc[b & 1]);
-    }
-    return hsum256(_mm256_add_ps(acc[0], acc[1]));
+    uint32_t high;
+    memcpy(&high, block + 2, 4);
+    __m128i packed = _mm_loadu_si128((const __m128i *)(block + 6));
+    __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+    __m256 qx = _mm256_mul_ps(q5_to_ps(lo, high), _mm256_loadu_ps(x));
+    qx = _mm256_fmadd_ps(q5_to_ps(_mm_srli_si128(lo, 8), high >> 8), _mm256_loadu_ps(x + 8), qx);
+    qx = _mm256_fmadd_ps(q5_to_ps(hi, high >> 16), _mm256_loadu_ps(x + 16), qx);
+    qx = _mm256_fmadd_ps(q5_to_ps(_mm_srli_si128(hi, 8), high >> 24), _mm256_loadu_ps(x + 24), qx);
+    *acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(block_halves(block)), qx, *acc);
+}
+
+__attribute__((target("avx2,fma,f16c")))
+INLINE void step_q8_0_avx2(const uint8_t *block, const float *x, __m256 *acc, __m256 *off) {
+    (void)off;
+    const uint8_t *q = block + 2;
+    __m256 qx = _mm256_mul_ps(i8_to_ps(_mm_loadl_epi64((const __m128i *)q)), _mm256_loadu_ps(x));
+    qx = _mm256_fmadd_ps(i8_to_ps(_mm_loadl_epi64((const __m128i *)(q + 8))), _mm256_loadu_ps(x + 8), qx);
+    qx = _mm256_fmadd_ps(i8_to_ps(_mm_loadl_epi64((const __m128i *)(q + 16))), _mm256_loadu_ps(x + 16), qx);
+    qx = _mm256_fmadd_ps(i8_to_ps(_mm_loadl_epi64((const __m128i *)(q + 24))), _mm256_loadu_ps(x + 24), qx);
+    *acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(block_halves(block)), qx, *acc);
+}
+
+/// Sub-block s of a Q4_K super-block: scale·Σ q·x into *acc, −min·Σ x into *off.
+__attribute__((target("avx2,fma,f16c")))
+INLINE void step_q4_k_sub_avx2(const uint8_t *block, int s, float d, float dmin, const float *x, __m256 *acc, __m256 *off) {
+    const __m128i low = _mm_set1_epi8(0x0F);
+    float scale, min;
+    q4_k_scale_min(block + 4, s, d, dmin, &scale, &min);
+    const uint8_t *q = block + 16 + (s >> 1) * 32;
+    __m128i shift = _mm_cvtsi32_si128(4 * (s & 1));
+    __m128i q0 = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128((const __m128i *)q), shift), low);
+    __m128i q1 = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128((const __m128i *)(q + 16)), shift), low);
+    x += 32 * s;
+    __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8), x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
+    __m256 qx = _mm256_mul_ps(u8_to_ps(q0), x0);
+    qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(q0, 8)), x1, qx);
+    qx = _mm256_fmadd_ps(u8_to_ps(q1), x2, qx);
+    qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(q1, 8)), x3, qx);
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(scale), qx, *acc);
+    *off = _mm256_fmadd_ps(_mm256_set1_ps(-min), _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)), *off);
 }
 
 /// The sixteen values of a Q6_K scale group g, as unsigned 6-bit integers in bytes.
 __attribute__((target("avx2")))
-static __m128i q6_k_group(const uint8_t *ql, const uint8_t *qh, int g) {
+INLINE __m128i q6_k_group(const uint8_t *ql, const uint8_t *qh, int g) {
     int h = g >> 3, r = (g & 7) * 16;
     __m128i low = _mm_loadu_si128((const __m128i *)(ql + 64 * h + (r & 63)));
     __m128i high = _mm_loadu_si128((const __m128i *)(qh + 32 * h + (r & 31)));
@@ -223,139 +260,123 @@ static __m128i q6_k_group(const uint8_t *ql, const uint8_t *qh, int g) {
     return _mm_or_si128(low, _mm_slli_epi16(high, 4));
 }
 
+/// Scale group g of a Q6_K super-block: d·scale_g·Σ (q − 32)·x into *acc.
 __attribute__((target("avx2,fma,f16c")))
-static float dot_q4_k_avx2(const uint8_t *row, long blocks, const float *x) {
-    const __m128i low = _mm_set1_epi8(0x0F);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()}, offsets[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (long b = 0; b < blocks; b++, row += Q4_K_BYTES, x += QK_K) {
-        __m128 dm = block_halves(row);
-        float d = _mm_cvtss_f32(dm), dmin = _mm_cvtss_f32(_mm_movehdup_ps(dm));
-        for (int s = 0; s < 8; s++) {
-            float scale, min;
-            q4_k_scale_min(row + 4, s, d, dmin, &scale, &min);
-            const uint8_t *q = row + 16 + (s >> 1) * 32;
-            __m128i shift = _mm_cvtsi32_si128(4 * (s & 1));
-            __m128i q0 = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128((const __m128i *)q), shift), low);
-            __m128i q1 = _mm_and_si128(_mm_srl_epi16(_mm_loadu_si128((const __m128i *)(q + 16)), shift), low);
-            const float *xs = x + 32 * s;
-            __m256 x0 = _mm256_loadu_ps(xs), x1 = _mm256_loadu_ps(xs + 8), x2 = _mm256_loadu_ps(xs + 16),
-                   x3 = _mm256_loadu_ps(xs + 24);
-            __m256 qx = _mm256_mul_ps(u8_to_ps(q0), x0);
-            qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(q0, 8)), x1, qx);
-            qx = _mm256_fmadd_ps(u8_to_ps(q1), x2, qx);
-            qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(q1, 8)), x3, qx);
-            acc[s & 1] = _mm256_fmadd_ps(_mm256_set1_ps(scale), qx, acc[s & 1]);
-            offsets[s & 1] = _mm256_fmadd_ps(_mm256_set1_ps(-min), _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)),
-                                             offsets[s & 1]);
-        }
-    }
-    return hsum256(_mm256_add_ps(_mm256_add_ps(acc[0], offsets[0]), _mm256_add_ps(acc[1], offsets[1])));
-}
-
-__attribute__((target("avx2,fma,f16c")))
-static float dot_q6_k_avx2(const uint8_t *row, long blocks, const float *x) {
+INLINE void step_q6_k_group_avx2(const uint8_t *block, int g, float d, const float *x, __m256 *acc) {
     const __m256 bias = _mm256_set1_ps(32);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (long b = 0; b < blocks; b++, row += Q6_K_BYTES, x += QK_K) {
-        const int8_t *scales = (const int8_t *)(row + 192);
-        float d = half_to_float(row + 208);
-        for (int g = 0; g < 16; g++) {
-            __m128i q = q6_k_group(row, row + 128, g);
-            __m256 qx = _mm256_mul_ps(_mm256_sub_ps(u8_to_ps(q), bias), _mm256_loadu_ps(x + 16 * g));
-            qx = _mm256_fmadd_ps(_mm256_sub_ps(u8_to_ps(_mm_srli_si128(q, 8)), bias), _mm256_loadu_ps(x + 16 * g + 8), qx);
-            acc[g & 1] = _mm256_fmadd_ps(_mm256_set1_ps(d * scales[g]), qx, acc[g & 1]);
-        }
+    __m128i q = q6_k_group(block, block + 128, g);
+    __m256 qx = _mm256_mul_ps(_mm256_sub_ps(u8_to_ps(q), bias), _mm256_loadu_ps(x + 16 * g));
+    qx = _mm256_fmadd_ps(_mm256_sub_ps(u8_to_ps(_mm_srli_si128(q, 8)), bias), _mm256_loadu_ps(x + 16 * g + 8), qx);
+    *acc = _mm256_fmadd_ps(_mm256_set1_ps(d * ((const int8_t *)(block + 192))[g]), qx, *acc);
+}
+
+/// A whole K-quant super-block, its sub-blocks (or groups) alternating between the two chains.
+__attribute__((target("avx2,fma,f16c")))
+INLINE void step_q4_k_avx2(const uint8_t *block, const float *x, __m256 *acc, __m256 *off) {
+    __m128 dm = block_halves(block);
+    float d = _mm_cvtss_f32(dm), dmin = _mm_cvtss_f32(_mm_movehdup_ps(dm));
+    __m256 acc1 = _mm256_setzero_ps(), off1 = _mm256_setzero_ps();
+    for (int s = 0; s < 8; s += 2) {
+        step_q4_k_sub_avx2(block, s, d, dmin, x, acc, off);
+        step_q4_k_sub_avx2(block, s + 1, d, dmin, x, &acc1, &off1);
     }
-    return hsum256(_mm256_add_ps(acc[0], acc[1]));
+    *acc = _mm256_add_ps(*acc, acc1);
+    *off = _mm256_add_ps(*off, off1);
 }
 
 __attribute__((target("avx2,fma,f16c")))
-static float dot_q8_0_avx2(const uint8_t *row, long blocks, const float *x) {
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (long b = 0; b < blocks; b++, row += Q8_0_BYTES, x += QK) {
-        const uint8_t *q = row + 2;
-        __m256 qx = _mm256_mul_ps(i8_to_ps(_mm_loadl_epi64((const __m128i *)q)), _mm256_loadu_ps(x));
-        qx = _mm256_fmadd_ps(i8_to_ps(_mm_loadl_epi64((const __m128i *)(q + 8))), _mm256_loadu_ps(x + 8), qx);
-        qx = _mm256_fmadd_ps(i8_to_ps(_mm_loadl_epi64((const __m128i *)(q + 16))), _mm256_loadu_ps(x + 16), qx);
-        qx = _mm256_fmadd_ps(i8_to_ps(_mm_loadl_epi64((const __m128i *)(q + 24))), _mm256_loadu_ps(x + 24), qx);
-        acc[b & 1] = _mm256_fmadd_ps(_mm256_broadcastss_ps(block_halves(row)), qx, acc[b & 1]);
+INLINE void step_q6_k_avx2(const uint8_t *block, const float *x, __m256 *acc, __m256 *off) {
+    float d = half_to_float(block + 208);
+    for (int g = 0; g < 16; g += 2) {
+        step_q6_k_group_avx2(block, g, d, x, acc);
+        step_q6_k_group_avx2(block, g + 1, d, x, off);
     }
-    return hsum256(_mm256_add_ps(acc[0], acc[1]));
 }
 
-// AVX-512: sixteen values a vector, so a block is two.
+#define AVX2_DOT(NAME, STEP, BYTES, VALUES)                                                      \
+    __attribute__((target("avx2,fma,f16c")))                                                    \
+    static float NAME(const uint8_t *row, long blocks, const float *x) {                         \
+        TWO_CHAINS(__m256, _mm256_setzero_ps(), _mm256_add_ps, hsum256, STEP, BYTES, VALUES);    \
+    }
+
+AVX2_DOT(dot_q4_1_avx2, step_q4_1_avx2, Q4_1_BYTES, QK)
+AVX2_DOT(dot_q5_0_avx2, step_q5_0_avx2, Q5_0_BYTES, QK)
+AVX2_DOT(dot_q8_0_avx2, step_q8_0_avx2, Q8_0_BYTES, QK)
+AVX2_DOT(dot_q4_k_avx2, step_q4_k_avx2, Q4_K_BYTES, QK_K)
+AVX2_DOT(dot_q6_k_avx2, step_q6_k_avx2, Q6_K_BYTES, QK_K)
+
+// AVX-512: sixteen values a vector, so a block of 32 is two.
 
 __attribute__((target("avx512f,f16c")))
-static float dot_q4_1_avx512(const uint8_t *row, long blocks, const float *x) {
+INLINE void step_q4_1_avx512(const uint8_t *block, const float *x, __m512 *acc, __m512 *off) {
     const __m128i low = _mm_set1_epi8(0x0F);
-    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()}, offsets[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (long b = 0; b < blocks; b++, row += Q4_1_BYTES, x += QK) {
-        __m128i packed = _mm_loadu_si128((const __m128i *)(row + 4));
-        __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
-        __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-        __m512 qx = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), x0);
-        qx = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), x1, qx);
-        __m128 dm = block_halves(row);
-        acc[b & 1] = _mm512_fmadd_ps(_mm512_set1_ps(_mm_cvtss_f32(dm)), qx, acc[b & 1]);
-        offsets[b & 1] = _mm512_fmadd_ps(_mm512_set1_ps(_mm_cvtss_f32(_mm_movehdup_ps(dm))), _mm512_add_ps(x0, x1),
-                                         offsets[b & 1]);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], offsets[0]), _mm512_add_ps(acc[1], offsets[1])));
+    __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
+    __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+    __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+    __m512 qx = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), x0);
+    qx = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), x1, qx);
+    __m128 dm = block_halves(block);
+    *acc = _mm512_fmadd_ps(_mm512_broadcastss_ps(dm), qx, *acc);
+    *off = _mm512_fmadd_ps(_mm512_broadcastss_ps(_mm_movehdup_ps(dm)), _mm512_add_ps(x0, x1), *off);
 }
 
 /// Sixteen nibbles with their fifth bits from the mask `bits`, minus 16, as floats.
 __attribute__((target("avx512f")))
-static __m512 q5_to_ps512(__m128i nibbles, __mmask16 bits) {
+INLINE __m512 q5_to_ps512(__m128i nibbles, __mmask16 bits) {
     __m512i q = _mm512_cvtepu8_epi32(nibbles);
     q = _mm512_mask_or_epi32(q, bits, q, _mm512_set1_epi32(16));
     return _mm512_cvtepi32_ps(_mm512_sub_epi32(q, _mm512_set1_epi32(16)));
 }
 
 __attribute__((target("avx512f,f16c")))
-static float dot_q5_0_avx512(const uint8_t *row, long blocks, const float *x) {
+INLINE void step_q5_0_avx512(const uint8_t *block, const float *x, __m512 *acc, __m512 *off) {
+    (void)off;
     const __m128i low = _mm_set1_epi8(0x0F);
-    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (long b = 0; b < blocks; b++, row += Q5_0_BYTES, x += QK) {
-        uint32_t high;
-        memcpy(&high, row + 2, 4);
-        __m128i packed = _mm_loadu_si128((const __m128i *)(row + 6));
-        __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
-        __m512 qx = _mm512_mul_ps(q5_to_ps512(lo, (__mmask16)high), _mm512_loadu_ps(x));
-        qx = _mm512_fmadd_ps(q5_to_ps512(hi, (__mmask16)(high >> 16)), _mm512_loadu_ps(x + 16), qx);
-        acc[b & 1] = _mm512_fmadd_ps(_mm512_set1_ps(_mm_cvtss_f32(block_halves(row))), qx, acc[b & 1]);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
-}
-
-__attribute__((target("avx512f,avx2,f16c")))
-static float dot_q6_k_avx512(const uint8_t *row, long blocks, const float *x) {
-    const __m512 bias = _mm512_set1_ps(32);
-    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (long b = 0; b < blocks; b++, row += Q6_K_BYTES, x += QK_K) {
-        const int8_t *scales = (const int8_t *)(row + 192);
-        float d = half_to_float(row + 208);
-        for (int g = 0; g < 16; g++) {
-            __m512 q = _mm512_sub_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q6_k_group(row, row + 128, g))), bias);
-            acc[g & 1] = _mm512_fmadd_ps(_mm512_set1_ps(d * scales[g]), _mm512_mul_ps(q, _mm512_loadu_ps(x + 16 * g)),
-                                         acc[g & 1]);
-        }
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
+    uint32_t high;
+    memcpy(&high, block + 2, 4);
+    __m128i packed = _mm_loadu_si128((const __m128i *)(block + 6));
+    __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+    __m512 qx = _mm512_mul_ps(q5_to_ps512(lo, (__mmask16)high), _mm512_loadu_ps(x));
+    qx = _mm512_fmadd_ps(q5_to_ps512(hi, (__mmask16)(high >> 16)), _mm512_loadu_ps(x + 16), qx);
+    *acc = _mm512_fmadd_ps(_mm512_broadcastss_ps(block_halves(block)), qx, *acc);
 }
 
 __attribute__((target("avx512f,f16c")))
-static float dot_q8_0_avx512(const uint8_t *row, long blocks, const float *x) {
-    __m512 acc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (long b = 0; b < blocks; b++, row += Q8_0_BYTES, x += QK) {
-        const uint8_t *q = row + 2;
-        __m512 qx = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)q))),
-                                  _mm512_loadu_ps(x));
-        qx = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + 16)))),
-                             _mm512_loadu_ps(x + 16), qx);
-        acc[b & 1] = _mm512_fmadd_ps(_mm512_set1_ps(_mm_cvtss_f32(block_halves(row))), qx, acc[b & 1]);
-    }
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc[0], acc[1]));
+INLINE void step_q8_0_avx512(const uint8_t *block, const float *x, __m512 *acc, __m512 *off) {
+    (void)off;
+    const uint8_t *q = block + 2;
+    __m512 qx = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)q))),
+                              _mm512_loadu_ps(x));
+    qx = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + 16)))),
+                         _mm512_loadu_ps(x + 16), qx);
+    *acc = _mm512_fmadd_ps(_mm512_broadcastss_ps(block_halves(block)), qx, *acc);
 }
+
+__attribute__((target("avx512f,avx2,fma,f16c")))
+INLINE void step_q6_k_avx512(const uint8_t *block, const float *x, __m512 *acc, __m512 *off) {
+    const __m512 bias = _mm512_set1_ps(32);
+    const int8_t *scales = (const int8_t *)(block + 192);
+    float d = half_to_float(block + 208);
+    for (int g = 0; g < 16; g++) {
+        __m512 q = _mm512_sub_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(q6_k_group(block, block + 128, g))), bias);
+        __m512 *chain = g & 1 ? off : acc;
+        *chain = _mm512_fmadd_ps(_mm512_set1_ps(d * scales[g]), _mm512_mul_ps(q, _mm512_loadu_ps(x + 16 * g)), *chain);
+    }
+}
+
+__attribute__((target("avx512f")))
+static float reduce512(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+#define AVX512_DOT(NAME, STEP, BYTES, VALUES)                                                    \
+    __attribute__((target("avx512f,avx2,fma,f16c")))                                            \
+    static float NAME(const uint8_t *row, long blocks, const float *x) {                         \
+        TWO_CHAINS(__m512, _mm512_setzero_ps(), _mm512_add_ps, reduce512, STEP, BYTES, VALUES);  \
+    }
+
+AVX512_DOT(dot_q4_1_avx512, step_q4_1_avx512, Q4_1_BYTES, QK)
+AVX512_DOT(dot_q5_0_avx512, step_q5_0_avx512, Q5_0_BYTES, QK)
+AVX512_DOT(dot_q8_0_avx512, step_q8_0_avx512, Q8_0_BYTES, QK)
+AVX512_DOT(dot_q6_k_avx512, step_q6_k_avx512, Q6_K_BYTES, QK_K)
 
 void ck_matvec_quantized(int isa, int format, const void *w, long row_bytes, long rows, long cols,
                          const float *x, float *y) {
