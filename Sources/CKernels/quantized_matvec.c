@@ -175,13 +175,20 @@ static __m128 block_halves(const uint8_t *block) {
     if (b < blocks) STEP(row, x, &acc0, &off0);                                            \
     return REDUCE(ADD(ADD(acc0, acc1), ADD(off0, off1)))
 
+/// The low and the high nibbles of 16 bytes, each in the low bits of a byte: values 0–15 and 16–31 of a block.
+INLINE void split_nibbles(const uint8_t *bytes, __m128i *lo, __m128i *hi) {
+    const __m128i low = _mm_set1_epi8(0x0F);
+    __m128i packed = _mm_loadu_si128((const __m128i *)bytes);
+    *lo = _mm_and_si128(packed, low);
+    *hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+}
+
 // AVX2: eight values a vector.
 
 __attribute__((target("avx2,fma,f16c")))
 INLINE void step_q4_1_avx2(const uint8_t *block, const float *x, __m256 *acc, __m256 *off) {
-    const __m128i low = _mm_set1_epi8(0x0F);
-    __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
-    __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+    __m128i lo, hi;
+    split_nibbles(block + 4, &lo, &hi);
     __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8), x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
     __m256 qx = _mm256_mul_ps(u8_to_ps(lo), x0);
     qx = _mm256_fmadd_ps(u8_to_ps(_mm_srli_si128(lo, 8)), x1, qx);
@@ -206,11 +213,10 @@ INLINE __m256 q5_to_ps(__m128i nibbles, uint32_t bits) {
 __attribute__((target("avx2,fma,f16c")))
 INLINE void step_q5_0_avx2(const uint8_t *block, const float *x, __m256 *acc, __m256 *off) {
     (void)off;
-    const __m128i low = _mm_set1_epi8(0x0F);
     uint32_t high;
     memcpy(&high, block + 2, 4);
-    __m128i packed = _mm_loadu_si128((const __m128i *)(block + 6));
-    __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+    __m128i lo, hi;
+    split_nibbles(block + 6, &lo, &hi);
     __m256 qx = _mm256_mul_ps(q5_to_ps(lo, high), _mm256_loadu_ps(x));
     qx = _mm256_fmadd_ps(q5_to_ps(_mm_srli_si128(lo, 8), high >> 8), _mm256_loadu_ps(x + 8), qx);
     qx = _mm256_fmadd_ps(q5_to_ps(hi, high >> 16), _mm256_loadu_ps(x + 16), qx);
@@ -309,9 +315,8 @@ AVX2_DOT(dot_q6_k_avx2, step_q6_k_avx2, Q6_K_BYTES, QK_K)
 
 __attribute__((target("avx512f,f16c")))
 INLINE void step_q4_1_avx512(const uint8_t *block, const float *x, __m512 *acc, __m512 *off) {
-    const __m128i low = _mm_set1_epi8(0x0F);
-    __m128i packed = _mm_loadu_si128((const __m128i *)(block + 4));
-    __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+    __m128i lo, hi;
+    split_nibbles(block + 4, &lo, &hi);
     __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
     __m512 qx = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(lo)), x0);
     qx = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(hi)), x1, qx);
@@ -331,11 +336,10 @@ INLINE __m512 q5_to_ps512(__m128i nibbles, __mmask16 bits) {
 __attribute__((target("avx512f,f16c")))
 INLINE void step_q5_0_avx512(const uint8_t *block, const float *x, __m512 *acc, __m512 *off) {
     (void)off;
-    const __m128i low = _mm_set1_epi8(0x0F);
     uint32_t high;
     memcpy(&high, block + 2, 4);
-    __m128i packed = _mm_loadu_si128((const __m128i *)(block + 6));
-    __m128i lo = _mm_and_si128(packed, low), hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low);
+    __m128i lo, hi;
+    split_nibbles(block + 6, &lo, &hi);
     __m512 qx = _mm512_mul_ps(q5_to_ps512(lo, (__mmask16)high), _mm512_loadu_ps(x));
     qx = _mm512_fmadd_ps(q5_to_ps512(hi, (__mmask16)(high >> 16)), _mm512_loadu_ps(x + 16), qx);
     *acc = _mm512_fmadd_ps(_mm512_broadcastss_ps(block_halves(block)), qx, *acc);
