@@ -16,21 +16,10 @@ extension LanguageModel: DebugModel {
 
     public func isEndOfGeneration(_ token: Int32) -> Bool { token == tokenizer.eosID }
 
-    /// `(x / rms(x) × final_norm) W_Uᵀ`, as the forward pass computes `logits` from the last residual.
+    /// `ln_final(x) W_Uᵀ`, as the forward pass computes `logits` from the last residual (Transformer's lens).
     public func logitLens(_ residual: [Float]) -> [Float] {
-        let width = config.modelDim
-        precondition(residual.count == width, "the logit lens needs a [\(width)] residual vector")
-        var normalised = [Float](repeating: 0, count: width)
-        var scale: Float = 0
-        residual.withUnsafeBufferPointer { x in
-            Kernels.rmsScale(x.baseAddress!, rows: 1, dim: width, epsilon: config.normEpsilon, into: &scale)
-            for i in 0..<width { normalised[i] = x[i] / scale * weights.finalNorm.pointer[i] }
-        }
-        var logits = [Float](repeating: 0, count: config.vocabularySize)
-        logits.withUnsafeMutableBufferPointer { output in
-            weights.unembedding.linear(normalised, rows: 1, into: output.baseAddress!)
-        }
-        return logits
+        precondition(residual.count == config.modelDim, "the logit lens needs a [\(config.modelDim)] residual vector")
+        return logitLens(Tensor(shape: [1, config.modelDim], data: residual)).data
     }
 
     public func startGeneration(sampling: SamplingOptions) -> ModelGeneration {
