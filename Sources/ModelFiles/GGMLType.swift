@@ -1,3 +1,5 @@
+import Tensors
+
 /// The ggml tensor types, with their on-disk ids, block sizes and byte sizes per block.
 public enum GGMLType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
     case f32 = 0, f16 = 1
@@ -110,5 +112,19 @@ public enum GGMLType: UInt32, CaseIterable, Sendable, CustomStringConvertible {
         guard elements >= 0, elements % blockSize == 0 else { return nil }
         let (bytes, overflow) = (elements / blockSize).multipliedReportingOverflow(by: bytesPerBlock)
         return overflow ? nil : bytes
+    }
+}
+
+extension QuantizedMatrix.Format {
+    /// The block format of a ggml type that `QuantizedMatrix` multiplies from directly; nil for the others.
+    public init?(_ type: GGMLType) {
+        switch type {
+        case .q4_1: self = .q4_1
+        case .q5_0: self = .q5_0
+        case .q8_0: self = .q8_0
+        case .q4_K: self = .q4_K
+        case .q6_K: self = .q6_K
+        default: return nil
+        }
     }
 }

@@ -251,16 +251,7 @@ final class GGUFWeightReader {
 
     /// The blocks of a Q4_1, Q5_0, Q8_0, Q4_K or Q6_K matrix, its rows in `rows` order; nil for other types and for vectors.
     private func quantizedCopy(_ info: GGUFTensorInfo, rows: [Int]) -> QuantizedMatrix? {
-        let format: QuantizedMatrix.Format
-        switch info.type {
-        case .q4_1: format = .q4_1
-        case .q5_0: format = .q5_0
-        case .q8_0: format = .q8_0
-        case .q4_K: format = .q4_K
-        case .q6_K: format = .q6_K
-        default: return nil
-        }
-        guard info.dimensions.count == 2 else { return nil }
+        guard let format = QuantizedMatrix.Format(info.type), info.dimensions.count == 2 else { return nil }
         let bytes = file.rawBytes(of: info)
         return QuantizedMatrix(format: format, rows: rows.count, columns: info.dimensions[0]) { destination in
             let rowBytes = destination.count / max(1, rows.count)

@@ -12,23 +12,13 @@ struct QuantizedMatrixTests {
     static func fileMatrix(_ file: GGUFFile, _ name: String, rows: Int) throws -> (QuantizedMatrix, [Float]) {
         let info = try #require(file.tensorInfo(named: name))
         let columns = info.dimensions[0]
-        let format = try #require(QuantizedMatrix.Format.allCases.first { Self.type(of: $0) == info.type })
+        let format = try #require(QuantizedMatrix.Format(info.type))
         let matrix = QuantizedMatrix(format: format, rows: rows, columns: columns) { destination in
             destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: file.rawBytes(of: info)[0..<destination.count]))
         }
         var dense = [Float](repeating: 0, count: info.elementCount)
         try dense.withUnsafeMutableBufferPointer { try file.dequantize(info, into: $0) }
         return (matrix, Array(dense[0..<rows * columns]))
-    }
-
-    static func type(of format: QuantizedMatrix.Format) -> GGMLType {
-        switch format {
-        case .q4_1: .q4_1
-        case .q5_0: .q5_0
-        case .q8_0: .q8_0
-        case .q4_K: .q4_K
-        case .q6_K: .q6_K
-        }
     }
 
     /// Every row's product against Σ w·x in double precision, relative to Σ |w·x|; both kernels.
@@ -91,7 +81,7 @@ struct QuantizedMatrixTests {
         }
         var dense = [Float](repeating: 0, count: rows * columns)
         try bytes.withUnsafeBytes { raw in
-            try dense.withUnsafeMutableBufferPointer { try Self.type(of: format).dequantize(raw, into: $0) }
+            try dense.withUnsafeMutableBufferPointer { try #require(GGMLType.allCases.first { QuantizedMatrix.Format($0) == format }).dequantize(raw, into: $0) }
         }
         Self.expectProducts(matrix, dense: dense)
         let tail = matrix.rows(30..<37)
