@@ -291,11 +291,8 @@ extension DebugSession {
 
     /// The `k` most likely tokens of the logit lens of one residual vector, with their probabilities.
     func lensTop(_ residual: [Float], k: Int) -> [(token: Int, piece: String, probability: Double)] {
-        let logits = model.logitLens(residual)
-        guard let highest = logits.max() else { return [] }
-        let normaliser = logits.reduce(0.0) { $0 + exp(Double($1 - highest)) }
-        let top = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(k)
-        return top.map { ($0, model.piece(Int32($0)), exp(Double(logits[$0] - highest)) / normaliser) }
+        model.logitLens(residual).withUnsafeBufferPointer { LanguageModel.topTokens($0, k: k) }
+            .map { (Int($0.token), model.piece($0.token), Double($0.probability)) }
     }
 
     private func variable(_ named: NamedValue, in run: Run) -> Variable {
